@@ -935,21 +935,27 @@ public final class AuditWriter {
       }
       List<ReleaseGateOutcome> held =
           rows.stream().filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW).toList();
-      // A final outcome closes its item (a primary-key update; most requests were never held).
-      List<ReleaseGateOutcome> finals =
-          rows.stream()
-              .filter(
-                  e ->
-                      e.getOutcome() == GateOutcome.RELEASED
-                          || e.getOutcome() == GateOutcome.QUARANTINED)
-              .toList();
-      batch(
-          finals,
-          "update review_item set state = ? where request_id = ? and state in ('PENDING', 'DECIDED')",
-          (s, e) -> {
-            s.setString(1, e.getOutcome().name());
-            s.setString(2, e.getRequestId());
-          });
+      // A final outcome closes its item: one statement for the batch's finals (most requests were
+      // never held, so most ids match nothing). A request's first final in the batch closes it, as
+      // when each was its own update in batch order (the later ones found the item closed); one
+      // row per request, since PostgreSQL would pick any one of several joined to an item.
+      Map<String, String> finals = new LinkedHashMap<>();
+      for (ReleaseGateOutcome e : rows) {
+        if (e.getOutcome() == GateOutcome.RELEASED || e.getOutcome() == GateOutcome.QUARANTINED) {
+          finals.putIfAbsent(e.getRequestId(), e.getOutcome().name());
+        }
+      }
+      if (!finals.isEmpty()) {
+        try (PreparedStatement close =
+            connection.prepareStatement(
+                "update review_item r set state = f.outcome"
+                    + " from unnest(?::text[], ?::text[]) f (request_id, outcome)"
+                    + " where r.request_id = f.request_id and r.state in ('PENDING', 'DECIDED')")) {
+          close.setArray(1, connection.createArrayOf("text", finals.keySet().toArray()));
+          close.setArray(2, connection.createArrayOf("text", finals.values().toArray()));
+          close.executeUpdate();
+        }
+      }
       if (held.isEmpty()) {
         return;
       }

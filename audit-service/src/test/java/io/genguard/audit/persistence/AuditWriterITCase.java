@@ -29,6 +29,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -600,6 +601,66 @@ class AuditWriterITCase {
             count(
                 "select count(*) from review_item where request_id = 'held-2' and state = 'QUARANTINED'"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void shouldCloseEachItemByItsRequestsFirstFinalOutcomeInABatch() throws Exception {
+    Scenario pending = Scenario.of("finals-pending", "acme", Decision.REVIEW, NOW);
+    Scenario decided = Scenario.of("finals-decided", "acme", Decision.REVIEW, NOW);
+    Scenario closed = Scenario.of("finals-closed", "acme", Decision.REVIEW, NOW);
+    Scenario heldNow = Scenario.of("finals-held-now", "acme", Decision.REVIEW, NOW);
+    Scenario released = Scenario.of("finals-released", "acme", Decision.RELEASE, NOW);
+    Scenario blocked = Scenario.of("finals-blocked", "beta", Decision.BLOCK, NOW);
+    Scenario heldLater = Scenario.of("finals-held-later", "acme", Decision.REVIEW, NOW);
+    for (Scenario held : List.of(pending, decided, closed)) {
+      writer.write(AuditEvents.story(held));
+    }
+    writer.write(List.of(decision(decided, "finals-review")));
+    writer.write(List.of(finalOutcome(closed, GateOutcome.RELEASED, "finals-first")));
+
+    // One batch: two finals for one request (the first closes its item, the second finds it
+    // closed), finals for items decided, closed, held in this very batch or written later, and
+    // for requests never held.
+    List<IncomingEvent> batch = new ArrayList<>();
+    batch.add(finalOutcome(pending, GateOutcome.RELEASED, "finals-a"));
+    batch.addAll(AuditEvents.story(heldNow));
+    batch.addAll(AuditEvents.story(released));
+    batch.add(finalOutcome(decided, GateOutcome.QUARANTINED, "finals-review"));
+    batch.add(finalOutcome(heldNow, GateOutcome.QUARANTINED, "finals-b"));
+    batch.add(finalOutcome(closed, GateOutcome.QUARANTINED, "finals-second"));
+    batch.addAll(AuditEvents.story(blocked));
+    batch.add(finalOutcome(pending, GateOutcome.QUARANTINED, "finals-c"));
+    batch.add(finalOutcome(heldNow, GateOutcome.RELEASED, "finals-d"));
+    batch.add(finalOutcome(heldLater, GateOutcome.RELEASED, "finals-e"));
+    writer.write(batch);
+    writer.write(AuditEvents.story(heldLater));
+
+    Map<String, String> states = new TreeMap<>();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select request_id, state from review_item where request_id like 'finals-%'")) {
+      while (rs.next()) {
+        states.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    assertThat(states)
+        .isEqualTo(
+            Map.of(
+                "finals-pending", "RELEASED",
+                "finals-decided", "QUARANTINED",
+                "finals-closed", "RELEASED",
+                "finals-held-now", "QUARANTINED",
+                "finals-held-later", "RELEASED"));
+  }
+
+  private static IncomingEvent finalOutcome(Scenario s, GateOutcome outcome, String reviewId) {
+    return AuditEvents.incoming(
+        outcome == GateOutcome.RELEASED
+            ? Topics.CONTENT_RELEASED.name()
+            : Topics.CONTENT_QUARANTINED.name(),
+        AuditEvents.gateOutcome(s, outcome, GateBasis.REVIEW, reviewId, NOW.plusSeconds(5)));
   }
 
   @Test

@@ -61,11 +61,9 @@ final class ClassifierOptions {
       put(options, ScorerConfig.CLASSIFIER_DIR_FLAG.substring(2), dir);
       put(options, ScorerConfig.CLASSIFIER_LABELS_FLAG.substring(2), labels);
       put(options, ScorerConfig.CLASSIFIER_MAX_TOKENS_FLAG.substring(2), maxTokens);
-      ScorerConfig classifier =
-          ScorerConfig.fromOptions(
-              io.genguard.moderation.scoring.OnnxClassifierScorer.NAME, options);
-      ScorerConfig.requireClassifier(ScorerConfig.CLASSIFIER_DIR_FLAG, classifier);
-      return classifier;
+      // fromOptions checks the folder and the label map (ScorerConfig.requireClassifier).
+      return ScorerConfig.fromOptions(
+          io.genguard.moderation.scoring.OnnxClassifierScorer.NAME, options);
     }
     Map<String, String> env = new HashMap<>();
     for (String key :

@@ -736,6 +736,131 @@ class InvalidInputExitCodeTest {
         .doesNotContain("\tat ");
   }
 
+  @Test
+  void shouldRefuseAMissingOrFileDataFolderOfTrainAndQualityInOneLineBeforeLoading(
+      @TempDir Path dir) throws Exception {
+    Path missing = dir.resolve("no-such-data");
+    Path file = Files.writeString(dir.resolve("data.txt"), "not a folder");
+    Path models = dir.resolve("models");
+    Path report = dir.resolve("QUALITY.md");
+
+    // The folder the user named: a usage error (exit 2) in one line, naming where it came from.
+    // Before, exit 1 ("train failed: ..." or "quality report failed: ...") with a stack trace.
+    Map<Path, String> refusals =
+        Map.of(
+            missing, "does not exist",
+            file, "is not a directory");
+    for (Map.Entry<Path, String> refusal : refusals.entrySet()) {
+      String dataDir = refusal.getKey().toString();
+      String expected =
+          "the shared data folder "
+              + refusal.getKey().toAbsolutePath()
+              + " (--data-dir) "
+              + refusal.getValue()
+              + "; put the shared data sets there, set GENGUARD_DATA_DIR, or pass --data-dir"
+              + System.lineSeparator();
+      String train =
+          refusedWith2(
+              new PassThroughCommands.Train(),
+              "--model",
+              "ngram",
+              "--data-dir",
+              dataDir,
+              "--out",
+              models.toString());
+      assertThat(train).isEqualTo("train: " + expected);
+      String quality =
+          refusedWith2(
+              new PassThroughCommands.Quality(),
+              "--scorers",
+              "keyword-baseline",
+              "--data-dir",
+              dataDir,
+              "--out",
+              report.toString());
+      assertThat(quality).isEqualTo("quality: " + expected);
+    }
+    assertThat(models).as("nothing trained").doesNotExist();
+    assertThat(report).as("nothing measured").doesNotExist();
+  }
+
+  @Test
+  void shouldRefuseADataFolderItCannotReadOfTrainAndQuality(@TempDir Path dir) throws Exception {
+    // Root reads any folder: the permission case can only be seen as another user.
+    Path locked = Files.createDirectory(dir.resolve("locked-data"));
+    Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
+    Assumptions.assumeFalse(Files.isReadable(locked), "running as root");
+    String train = refusedWith2(new PassThroughCommands.Train(), "--data-dir", locked.toString());
+    assertThat(train)
+        .startsWith("train: the shared data folder " + locked + " (--data-dir) cannot be read")
+        .hasLineCount(1);
+    String quality =
+        refusedWith2(new PassThroughCommands.Quality(), "--data-dir", locked.toString());
+    assertThat(quality)
+        .startsWith("quality: the shared data folder " + locked + " (--data-dir) cannot be read")
+        .hasLineCount(1);
+  }
+
+  @Test
+  void shouldRefuseALabelMapThatDoesNotFitTheClassifierOfScoreAndQualityBeforeLoadingIt(
+      @TempDir Path dir) throws Exception {
+    // The model files are empty: the labels are read from config.json, no model is loaded.
+    Path folder = Files.createDirectories(dir.resolve("toxic-bert"));
+    Files.writeString(folder.resolve("model.onnx"), "");
+    Files.writeString(folder.resolve("tokenizer.json"), "");
+    Files.writeString(
+        folder.resolve("config.json"), "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}");
+    String unmapped =
+        "The classifier's labels [neutral] are not in "
+            + ScorerConfig.LABELS_SETTING
+            + "; map each label to categories, or to 'none' to ignore it (labels: [neutral,"
+            + " toxic])";
+    String unknown =
+        ScorerConfig.LABELS_SETTING
+            + " names label 'threat', which the classifier does not have (labels: [neutral,"
+            + " toxic])";
+    ScoreFiles score = ScoreFiles.in(dir);
+    // An empty data folder that exists: only the label map is wrong.
+    Path data = Files.createDirectory(dir.resolve("data"));
+
+    // Before, only the folder was checked: the map showed as the scorer loaded (exit 1).
+    Map<String, String> refusals =
+        Map.of(
+            "toxic=harassment", unmapped, "toxic=harassment;neutral=none;threat=violence", unknown);
+    for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+      String[] classifier = {
+        "--classifier-dir", folder.toString(), "--classifier-labels", refusal.getKey()
+      };
+      String scoreErr =
+          refusedWith2(
+              new PassThroughCommands.Score(),
+              score.args(
+                  Stream.concat(Stream.of("--scorer", "onnx-classifier"), Stream.of(classifier))
+                      .toArray(String[]::new)));
+      assertThat(scoreErr)
+          .startsWith("score: " + refusal.getValue() + System.lineSeparator())
+          .doesNotContain("\tat ");
+      assertThat(score.out()).as("nothing scored").doesNotExist();
+
+      String qualityErr =
+          refusedWith2(
+              new PassThroughCommands.Quality(),
+              Stream.concat(
+                      Stream.of(
+                          "--data-dir",
+                          data.toString(),
+                          "--scorers",
+                          "onnx-classifier",
+                          "--out",
+                          dir.resolve("QUALITY.md").toString()),
+                      Stream.of(classifier))
+                  .toArray(String[]::new));
+      assertThat(qualityErr)
+          .startsWith(refusal.getValue() + System.lineSeparator())
+          .doesNotContain("\tat ");
+    }
+  }
+
   /** A campaign the parser accepts, as bias-audit's fixtures have it. */
   private static final String CAMPAIGN =
       """

@@ -172,7 +172,8 @@ public final class QualityReport {
 
   /**
    * Runs the command; 0 on success (targets missed are reported, not failures), 2 for a usage error
-   * (an invalid policy file included), 1 on error.
+   * (an invalid policy file and a shared data folder that is missing, not a folder or unreadable
+   * included), 1 on error.
    */
   public static int run(String[] args) {
     Map<String, String> options;
@@ -208,8 +209,16 @@ public final class QualityReport {
       System.err.println("quality: --policy: " + e.getMessage());
       return 2;
     }
+    Path dataDir;
     try {
-      Path dataDir = DataDirectory.resolve(options.get("data-dir"));
+      dataDir = DataDirectory.resolve(options.get("data-dir"));
+    } catch (DataDirectory.UnusableDataDirectoryException e) {
+      // Before anything loads: the folder named (flag, setting or default) cannot be used. Before,
+      // exit 1 with a stack trace.
+      System.err.println("quality: " + e.getMessage());
+      return 2;
+    }
+    try {
       Path out =
           options.containsKey("out")
               ? Path.of(options.get("out"))

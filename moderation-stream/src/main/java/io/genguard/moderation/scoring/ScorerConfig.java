@@ -127,7 +127,12 @@ public record ScorerConfig(
   /**
    * The scorer {@code name} with the classifier flags of {@code score} or {@code quality} (option
    * names without their dashes: {@code classifier-dir}, {@code classifier-labels}, {@code
-   * classifier-max-tokens}).
+   * classifier-max-tokens}). For {@code onnx-classifier}, the folder and the label map are checked
+   * as {@link #requireClassifier} does, without loading the model: before, only the folder was, and
+   * a label map that did not fit the classifier's labels showed as the scorer loaded (exit 1).
+   *
+   * @throws IllegalArgumentException for a value that cannot be parsed, a folder that is missing or
+   *     incomplete, or a label map that does not fit, naming the flag
    */
   public static ScorerConfig fromOptions(String name, Map<String, String> options) {
     ScorerConfig config =
@@ -138,7 +143,7 @@ public record ScorerConfig(
             options.get(CLASSIFIER_MAX_TOKENS_FLAG.substring(2)),
             new String[] {CLASSIFIER_DIR_FLAG, CLASSIFIER_LABELS_FLAG, CLASSIFIER_MAX_TOKENS_FLAG});
     if (config.name().equals(OnnxClassifierScorer.NAME)) {
-      requireClassifierFolder(CLASSIFIER_DIR_FLAG, config.modelPath());
+      requireClassifier(CLASSIFIER_DIR_FLAG, config);
     }
     return config;
   }
@@ -146,9 +151,9 @@ public record ScorerConfig(
   /**
    * Refuses a classifier folder that is not given, not a folder or lacks a file the loader reads: a
    * usage error found before a command starts its work, where the loader would fail only once the
-   * scorer loads (exit 1). {@link #fromOptions} checks {@value #CLASSIFIER_DIR_FLAG} so; the
-   * moderation job, the embedded stack's {@code run} and {@code demo}, {@code audit replay} and
-   * {@code audit what-if} (flags or environment) and the audit service with explanations on through
+   * scorer loads (exit 1). The moderation job, the embedded stack's {@code run} and {@code demo},
+   * {@code score} and {@code quality} ({@link #fromOptions}), {@code audit replay} and {@code audit
+   * what-if} (flags or environment) and the audit service with explanations on check it through
    * {@link #requireClassifier}, at start-up, where they load the classifier later.
    *
    * @param setting the flag or environment key that named {@code dir}, for the message
@@ -189,10 +194,11 @@ public record ScorerConfig(
    * loading the model: {@link #requireClassifierFolder}, then the folder's {@code config.json} and
    * the label map against its labels ({@link OnnxClassifierScorer#checkWithoutLoading}), in the
    * loader's words. The moderation job ({@code ModerationJobSettings}), the embedded stack's {@code
-   * run} and {@code demo}, {@code audit replay} and {@code audit what-if} ({@code
-   * ClassifierOptions}) and the audit service with explanations on ({@code ReplayingExplanations})
-   * call it at start-up: else a label map that does not fit showed only once the classifier loaded
-   * (the job's as it was built, the stack's once Kafka and PostgreSQL were up, replay's and
+   * run} and {@code demo}, {@code score} and {@code quality} ({@link #fromOptions}), {@code audit
+   * replay} and {@code audit what-if} ({@code ClassifierOptions}) and the audit service with
+   * explanations on ({@code ReplayingExplanations}) call it at start-up: else a label map that does
+   * not fit showed only once the classifier loaded (the job's as it was built, the stack's once
+   * Kafka and PostgreSQL were up, score's and quality's as the scorer loaded, replay's and
    * what-if's once the store was read, the audit service's at the first verdict explained).
    *
    * @param setting the flag or environment key that named the folder, for the message

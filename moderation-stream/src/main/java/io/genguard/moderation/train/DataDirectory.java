@@ -2,6 +2,7 @@ package io.genguard.moderation.train;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
  * Where the shared training and evaluation data live: an explicit path (a command-line flag), else
@@ -18,18 +19,31 @@ public final class DataDirectory {
    * Resolves the data directory and checks that it exists.
    *
    * @param explicit a path given on the command line, or null
-   * @throws IllegalStateException naming every place looked at when the folder is missing
+   * @throws UnusableDataDirectoryException naming the folder, where it came from and why it cannot
+   *     be used when it is missing, not a folder or cannot be read
    */
   public static Path resolve(String explicit) {
+    return resolve(explicit, System::getenv, Path.of("").toAbsolutePath());
+  }
+
+  /**
+   * {@link #resolve(String)} with the environment and the working directory given.
+   *
+   * @param environment reads {@value #ENV}
+   * @param workingDirectory where the repository root is looked for, for the default
+   */
+  static Path resolve(String explicit, UnaryOperator<String> environment, Path workingDirectory) {
     if (explicit != null && !explicit.isBlank()) {
       return require(Path.of(explicit), "--data-dir");
     }
-    String fromEnv = System.getenv(ENV);
+    String fromEnv = environment.apply(ENV);
     if (fromEnv != null && !fromEnv.isBlank()) {
       return require(Path.of(fromEnv), ENV);
     }
-    Path root = repositoryRoot(Path.of("").toAbsolutePath());
-    return require(root.resolve("..").resolve("shared").resolve("data").normalize(), "default");
+    Path root = repositoryRoot(workingDirectory);
+    return require(
+        root.resolve("..").resolve("shared").resolve("data").normalize(),
+        "the default, ../shared/data beside the repository");
   }
 
   /** The nearest directory at or above {@code start} that holds the parent pom and this module. */
@@ -44,16 +58,39 @@ public final class DataDirectory {
   }
 
   private static Path require(Path dir, String origin) {
-    if (!Files.isDirectory(dir)) {
-      throw new IllegalStateException(
-          "Shared data folder "
-              + dir.toAbsolutePath()
-              + " ("
-              + origin
-              + ") does not exist. Put the shared data sets there, set "
-              + ENV
-              + ", or pass --data-dir.");
+    String why;
+    if (!Files.exists(dir)) {
+      why = "does not exist";
+    } else if (!Files.isDirectory(dir)) {
+      why = "is not a directory";
+    } else if (!Files.isReadable(dir) || !Files.isExecutable(dir)) {
+      // Root lists any folder: only another user sees this.
+      why = "cannot be read";
+    } else {
+      return dir;
     }
-    return dir;
+    throw new UnusableDataDirectoryException(
+        "the shared data folder "
+            + dir.toAbsolutePath()
+            + " ("
+            + origin
+            + ") "
+            + why
+            + "; put the shared data sets there, set "
+            + ENV
+            + ", or pass --data-dir");
+  }
+
+  /**
+   * The shared data folder is missing, not a folder or cannot be read: a usage error for the
+   * commands that read it ({@code train}, {@code quality}), found before anything loads. An {@link
+   * IllegalStateException}, as {@link #resolve} threw before it had its own type.
+   */
+  public static final class UnusableDataDirectoryException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    UnusableDataDirectoryException(String message) {
+      super(message);
+    }
   }
 }

@@ -67,7 +67,10 @@ public final class TrainCommand {
     System.exit(run(args));
   }
 
-  /** Runs the command; returns the exit status (0 success, 2 usage error, 1 failure). */
+  /**
+   * Runs the command; returns the exit status (0 success, 2 usage error, a shared data folder that
+   * is missing, not a folder or unreadable included, 1 failure).
+   */
   public static int run(String[] args) {
     Map<String, String> options;
     try {
@@ -87,8 +90,16 @@ public final class TrainCommand {
           "usage: train --model ngram|stereotype|minilm|all [--data-dir DIR] [--out DIR] [--epochs N]");
       return 2;
     }
+    Path dataDir;
     try {
-      Path dataDir = DataDirectory.resolve(options.get("data-dir"));
+      dataDir = DataDirectory.resolve(options.get("data-dir"));
+    } catch (DataDirectory.UnusableDataDirectoryException e) {
+      // Before the corpus loads, in one line naming the folder and where it came from (flag,
+      // setting or default); before, exit 1 with a stack trace, as for a run that failed.
+      System.err.println("train: " + e.getMessage());
+      return 2;
+    }
+    try {
       Path outRoot =
           options.containsKey("out")
               ? Path.of(options.get("out"))

@@ -13,12 +13,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The quality command's scorer options: the imported classifier's flags reach it. */
 class QualityReportOptionsTest {
-  /** A folder with the files the classifier's loader reads (their content is not read here). */
+  /**
+   * A folder with the files the classifier's loader reads: the labels of its config.json (neutral,
+   * toxic) are checked against the label map, the model and tokenizer are not read here.
+   */
   private static Path classifierFolder(Path dir) throws Exception {
     Path folder = Files.createDirectories(dir.resolve("toxic"));
-    for (String file : List.of("model.onnx", "tokenizer.json", "config.json")) {
+    for (String file : List.of("model.onnx", "tokenizer.json")) {
       Files.writeString(folder.resolve(file), "");
     }
+    Files.writeString(
+        folder.resolve("config.json"), "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}");
     return folder;
   }
 

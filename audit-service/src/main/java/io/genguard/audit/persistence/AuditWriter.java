@@ -76,9 +76,9 @@ import org.slf4j.LoggerFactory;
  * restated) and stay skipped as redeliveries. A verdict that differs from the record only in {@code
  * decidedAt} is the same output judged again (sent again, rescored after a savepoint restore): a
  * redelivery too. Other content read under a record of the same request and tenant after that
- * request's unfinished flow was sent again, or while its resend was under way (migration V34), is
- * kept marked {@code after_resend} (migration V33) and counted apart ({@link
- * #eventIdConflictsAfterResend()}).
+ * request's unfinished flow was sent again, or while its resend was under way (migration V34), for
+ * {@link #RESEND_UNDER_WAY} after the last send or marker, is kept marked {@code after_resend}
+ * (migration V33) and counted apart ({@link #eventIdConflictsAfterResend()}).
  *
  * <p>A release of an output a person rejected in review (the gate released it on a verdict that
  * came after it held the output, before it read the rejection) is taken down in the transaction
@@ -92,7 +92,9 @@ public final class AuditWriter {
    * send) marks other content under its request's records as {@code after_resend} while the resend
    * is not recorded as done: longer than a bulk resend of {@code MAX_BULK_RESEND} flows takes,
    * short enough that a marker left by a process that stopped mid-send hides no real conflict for
-   * long.
+   * long. A recorded resend ({@code resent_at}, its last send) quiets them as long after it: its
+   * answers come within the flows' deadlines (minutes) once the pipeline reads again; later content
+   * under the id is not explained by the resend and is alerted.
    */
   public static final Duration RESEND_UNDER_WAY = Duration.ofHours(1);
 
@@ -388,11 +390,11 @@ public final class AuditWriter {
    * <p>A row is marked {@code after_resend} only when the contested record is of the same request
    * and tenant as the content read now, and that request's flow of a kind whose resend writes other
    * content under the id ({@link #resentKinds}) was sent again, or its resend was under way (its
-   * {@code resend_started_at}, committed before the send, less than {@link #RESEND_UNDER_WAY} ago).
-   * The request id read from the content alone would let a forged event naming any resent request
-   * pass as one. The chain lock does not order this against a resend: the send comes before the
-   * resend's action and count commit, so the marker committed before the send is what the answers
-   * read meanwhile see.
+   * {@code resend_started_at}, committed before the send), less than {@link #RESEND_UNDER_WAY} ago
+   * (the last recorded send's {@code resent_at}, or the marker). The request id read from the
+   * content alone would let a forged event naming any resent request pass as one. The chain lock
+   * does not order this against a resend: the send comes before the resend's action and count
+   * commit, so the marker committed before the send is what the answers read meanwhile see.
    */
   private List<Kept> recordConflicts(Connection connection, List<Conflict> conflicts)
       throws SQLException {
@@ -412,7 +414,7 @@ public final class AuditWriter {
                 + " e.request_id = ?) then ? end, ?, exists (select 1 from unfinished_flow f"
                 + " join audit_log a on a.event_id = ? and a.request_id = f.request_id"
                 + " and a.tenant_id is not distinct from ? where f.request_id = ?"
-                + " and f.kind = any(?) and (f.resent_count > 0 or f.resend_started_at >= ?)))"
+                + " and f.kind = any(?) and (f.resent_at >= ? or f.resend_started_at >= ?)))"
                 + " on conflict do nothing returning after_resend")) {
       for (Conflict conflict : conflicts) {
         IncomingEvent event = conflict.event();
@@ -434,6 +436,7 @@ public final class AuditWriter {
         insert.setString(16, event.field("requestId"));
         insert.setArray(17, connection.createArrayOf("text", resentKinds(event).toArray()));
         insert.setObject(18, time(clock.instant().minus(RESEND_UNDER_WAY)));
+        insert.setObject(19, time(clock.instant().minus(RESEND_UNDER_WAY)));
         try (ResultSet rs = insert.executeQuery()) {
           if (rs.next()) {
             kept.add(new Kept(conflict, rs.getBoolean(1)));

@@ -1162,6 +1162,9 @@ public final class UnfinishedFlows {
    *
    * @throws InvalidInputException when more than {@value #MAX_BULK_RESEND} open flows match
    * @throws PartlySentException when Kafka stopped taking them part way; what was sent is recorded
+   * @throws SQLException (or another exception) when a chunk failed otherwise: what the chunks
+   *     before it sent, and what Kafka took of it, is recorded first (the action's {@code
+   *     stoppedBecause} names the failure's class), unless recording fails too (then suppressed)
    */
   public Resends resendAll(
       Kind kind,
@@ -1206,23 +1209,28 @@ public final class UnfinishedFlows {
     int erased = 0;
     int forgotten = 0;
     RuntimeException failure = null;
+    // A chunk that failed with an exception (the database, the erasure locks): thrown once what the
+    // chunks before it sent, and what Kafka took of it, is recorded.
+    Exception stopped = null;
     // A chunk at a time: its records read from the chain, sent at once, and what Kafka took kept;
     // a chunk with a failure is the last.
-    for (int from = 0; from < flowEventIds.size() && failure == null; from += RESEND_CHUNK) {
+    for (int from = 0;
+        from < flowEventIds.size() && failure == null && stopped == null;
+        from += RESEND_CHUNK) {
       List<String> chunk =
           flowEventIds.subList(from, Math.min(flowEventIds.size(), from + RESEND_CHUNK));
       // The chunk's marker, committed before its send, as a single resend's (the action and the
       // counts commit after the last chunk); taken back from the flows the chunk did not send.
       Instant started = clock.instant();
-      Transactions.inTransaction(
-          dataSource,
-          connection -> {
-            markResendStarted(connection, chunk, started);
-            return null;
-          });
       Chunk done;
       AtomicReference<Chunk> reached = new AtomicReference<>();
       try {
+        Transactions.inTransaction(
+            dataSource,
+            connection -> {
+              markResendStarted(connection, chunk, started);
+              return null;
+            });
         done =
             Transactions.inTransaction(
                 dataSource,
@@ -1234,16 +1242,23 @@ public final class UnfinishedFlows {
                   reached.set(chunkDone);
                   return chunkDone;
                 });
+        Set<String> chunkSent = new HashSet<>(done.sent());
+        clearResendStarted(chunk.stream().filter(id -> !chunkSent.contains(id)).toList(), started);
       } catch (RuntimeException | SQLException e) {
-        // What Kafka took before the failure (its commit) keeps its marker; the rest loses it.
+        // What Kafka took before the failure (its commit) keeps its marker and is recorded with
+        // what the chunks before it sent; the rest loses its marker.
         Set<String> taken = reached.get() == null ? Set.of() : new HashSet<>(reached.get().sent());
         takeBackResendStarted(
             chunk.stream().filter(id -> !taken.contains(id)).toList(), started, e);
-        warnSentNotRecorded(sent.size() + taken.size(), e);
-        throw e;
+        chunk.stream().filter(taken::contains).forEach(sent::add);
+        if (reached.get() != null) {
+          removed += reached.get().removed();
+          erased += reached.get().erased();
+          forgotten += reached.get().forgotten();
+        }
+        stopped = e;
+        break;
       }
-      Set<String> chunkSent = new HashSet<>(done.sent());
-      clearResendStarted(chunk.stream().filter(id -> !chunkSent.contains(id)).toList(), started);
       sent.addAll(done.sent());
       removed += done.removed();
       erased += done.erased();
@@ -1256,7 +1271,11 @@ public final class UnfinishedFlows {
       int skippedErased = erased;
       int skippedForgotten = forgotten;
       int skippedSentBefore = sentBefore;
-      String because = failure == null ? null : String.valueOf(failure.getMessage());
+      // An exception's text may quote SQL values: the action names its class, the log has it.
+      String because =
+          stopped != null
+              ? "failed: " + stopped.getClass().getName() + " (in the audit service's log)"
+              : failure == null ? null : String.valueOf(failure.getMessage());
       String stoppedBecause =
           because == null || because.length() <= 500 ? because : because.substring(0, 500);
       try {
@@ -1284,8 +1303,22 @@ public final class UnfinishedFlows {
                 });
       } catch (RuntimeException | SQLException e) {
         warnSentNotRecorded(sent.size(), e);
-        throw e;
+        if (stopped == null) {
+          throw e;
+        }
+        stopped.addSuppressed(e);
       }
+    }
+    if (stopped != null) {
+      LOG.warn(
+          "A bulk resend stopped with an error after {} of {} flows were sent again{}; the rest"
+              + " were not sent: call again once the error is mended, and the flows sent are"
+              + " skipped",
+          sent.size(),
+          selected.size(),
+          actionId == null ? "" : " (recorded as action " + actionId + ")",
+          stopped);
+      throw rethrown(stopped);
     }
     if (failure != null) {
       throw new PartlySentException(
@@ -1302,6 +1335,14 @@ public final class UnfinishedFlows {
           failure);
     }
     return new Resends(sent.size(), removed, erased, sentBefore, forgotten, actionId);
+  }
+
+  /** The failure that stopped a bulk resend, to throw as it was. */
+  private static RuntimeException rethrown(Exception failure) throws SQLException {
+    if (failure instanceof SQLException e) {
+      throw e;
+    }
+    return (RuntimeException) failure;
   }
 
   /**

@@ -89,8 +89,8 @@ class EventIdConflictViewsITCase {
     audit.seed(AuditEvents.story(resent));
     audit.execute(
         "insert into unfinished_flow (event_id, kind, request_id, tenant_id, record_seq,"
-            + " recorded_at, found_at, resent_count) select event_id, 'NO_ANSWER', request_id,"
-            + " tenant_id, seq, recorded_at, recorded_at, 1 from audit_log"
+            + " recorded_at, found_at, resent_count, resent_at) select event_id, 'NO_ANSWER',"
+            + " request_id, tenant_id, seq, recorded_at, recorded_at, 1, now() from audit_log"
             + " where request_id = 'resent-1' and event_type = 'GenerationRequest'");
     audit.seed(
         List.of(

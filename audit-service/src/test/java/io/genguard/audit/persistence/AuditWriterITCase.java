@@ -368,7 +368,8 @@ class AuditWriterITCase {
     try (Connection connection = database.dataSource().getConnection();
         Statement st = connection.createStatement()) {
       st.executeUpdate(
-          "update unfinished_flow set resent_count = 0, resend_started_at = case request_id"
+          "update unfinished_flow set resent_count = 0, resent_at = null, resend_started_at = case"
+              + " request_id"
               + " when 'resend-fresh' then timestamptz '"
               + NOW.minus(AuditWriter.RESEND_UNDER_WAY).plusSeconds(60)
               + "' else timestamptz '"
@@ -395,8 +396,8 @@ class AuditWriterITCase {
   }
 
   /**
-   * Records a flow of the scenario's request as sent again once, as UnfinishedFlows#resend does
-   * (the flow's row names the request's record rather than a FlowUnfinished record: the writer
+   * Records a flow of the scenario's request as sent again once, now, as UnfinishedFlows#resend
+   * does (the flow's row names the request's record rather than a FlowUnfinished record: the writer
    * reads only its request, kind and count).
    */
   private static void flowResent(Scenario s, String kind) throws SQLException {
@@ -404,9 +405,11 @@ class AuditWriterITCase {
         Statement st = connection.createStatement()) {
       st.executeUpdate(
           "insert into unfinished_flow (event_id, kind, request_id, tenant_id, record_seq,"
-              + " recorded_at, found_at, resent_count) select event_id, '"
+              + " recorded_at, found_at, resent_count, resent_at) select event_id, '"
               + kind
-              + "', request_id, tenant_id, seq, recorded_at, recorded_at, 1 from audit_log"
+              + "', request_id, tenant_id, seq, recorded_at, recorded_at, 1, timestamptz '"
+              + NOW
+              + "' from audit_log"
               + " where request_id = '"
               + s.requestId()
               + "' and event_type = '"

@@ -501,6 +501,95 @@ class UnfinishedFlowsITCase {
     assertThat(writer.eventIdConflictsAfterResend()).isEqualTo(2);
   }
 
+  /**
+   * The forty-sixth session's report: a bulk resend recorded its action and counts after the last
+   * chunk, so a later chunk that failed with an exception (not a refusal by Kafka) left the flows
+   * the earlier chunks sent unrecorded (no action, resent_count 0), and a repeated call sent them
+   * again. What was sent is recorded, and the failure still thrown.
+   */
+  @Test
+  void shouldRecordWhatEarlierChunksSentWhenALaterChunkFails() throws Exception {
+    List<io.genguard.audit.persistence.IncomingEvent> requests = new ArrayList<>();
+    for (int i = 0; i < 501; i++) {
+      requests.add(request(Scenario.of("chunked-" + i, "acme", Decision.RELEASE, START)));
+    }
+    writer.write(requests);
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(501);
+    // The second chunk's marker fails (the first chunk's 500 markers are committed by then).
+    execute(
+        "create function fail_second_chunk() returns trigger language plpgsql as $$ begin"
+            + " if exists (select 1 from unfinished_flow where resend_started_at is not null)"
+            + " then raise exception 'the second chunk made to fail'; end if; return null; end $$");
+    execute(
+        "create trigger fail_second_chunk before update of resend_started_at on unfinished_flow"
+            + " for each statement execute function fail_second_chunk()");
+    Sent sent = new Sent();
+    Instant before = START.plus(Duration.ofHours(1));
+
+    assertThatThrownBy(() -> flows.resendAll(Kind.NO_ANSWER, "acme", before, false, ADMIN, sent))
+        .hasMessageContaining("made to fail");
+
+    assertThat(sent.requests).as("taken by Kafka").hasSize(500);
+    assertThat(count("select count(*) from unfinished_flow where resent_count = 1"))
+        .as("the first chunk's sends counted")
+        .isEqualTo(500);
+    JsonNode details =
+        JSON.readTree(text("select details from api_action where action = 'unfinished.resend'"));
+    assertThat(details.path("flows").asInt()).isEqualTo(500);
+    assertThat(details.path("stoppedBecause").asText()).contains("SQLException");
+    execute("drop trigger fail_second_chunk on unfinished_flow");
+    UnfinishedFlows.Resends again =
+        flows.resendAll(Kind.NO_ANSWER, "acme", before, false, ADMIN, sent);
+    assertThat(again.sent()).as("only the rest sent").isEqualTo(1);
+    assertThat(again.sentBefore()).isEqualTo(500);
+    assertThat(sent.requests).hasSize(501);
+  }
+
+  /**
+   * The forty-sixth session's report: a completed resend quieted conflicts on its request's records
+   * with no time limit. An answer read more than {@link AuditWriter#RESEND_UNDER_WAY} after the
+   * request's last send is not explained by it and is alerted again.
+   */
+  @Test
+  void shouldAlertAnAnswerReadLongAfterTheLastResendOfItsRequest() throws Exception {
+    Scenario soon = Scenario.of("answered-soon", "acme", Decision.RELEASE, START);
+    Scenario late = Scenario.of("answered-late", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(soon), request(late)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(2);
+    flows.resend("answered-soon", null, ADMIN, new Sent());
+    flows.resend("answered-late", null, ADMIN, new Sent());
+    long conflicts = writer.eventIdConflicts();
+
+    clock.advance(AuditWriter.RESEND_UNDER_WAY.minusMinutes(1));
+    answerTwice(soon);
+    assertThat(writer.eventIdConflictsAfterResend()).as("within the hour").isEqualTo(1);
+    clock.advance(Duration.ofMinutes(2));
+    answerTwice(late);
+
+    assertThat(writer.eventIdConflictsAfterResend()).isEqualTo(1);
+    assertThat(writer.eventIdConflicts()).as("alerted conflicts").isEqualTo(conflicts + 1);
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where request_id = 'answered-late'"
+                    + " and not after_resend"))
+        .isEqualTo(1);
+  }
+
+  /** The scenario's output, then another text under its id (an answer given again). */
+  private void answerTwice(Scenario s) throws Exception {
+    GenerationOutput first = output(s);
+    writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), first)));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(first).setText("answered again").build())));
+  }
+
   @Test
   void shouldSendAnUnansweredRequestAgainExactlyAsItWasRecorded() throws Exception {
     Scenario lost = Scenario.of("lost", "acme", Decision.RELEASE, START);

@@ -26,8 +26,8 @@ public final class ReasonNumbers {
 
   /**
    * {@code String.format(Locale.ROOT, "%.<digits>f", value)}, for 0 to 6 digits: computed directly
-   * for values of magnitude below 1e9 that are not within a hair of a rounding tie (scores,
-   * thresholds and z-scores nearly always), by the formatter otherwise.
+   * for values whose magnitude times 10^digits is below 1e9 and that are not within a hair of a
+   * rounding tie (scores, thresholds and z-scores nearly always), by the formatter otherwise.
    */
   public static String fixed(double value, int digits) {
     if (digits < 0 || digits >= POWERS_OF_TEN.length) {
@@ -38,11 +38,13 @@ public final class ReasonNumbers {
       // included ("-0.000").
       return "-" + fixed(-value, digits);
     }
-    if (!(value < LARGEST_FAST)) {
-      return formatted(value, digits); // NaN, infinity, large values
-    }
     long scale = POWERS_OF_TEN[digits];
     double scaled = value * scale;
+    if (!(scaled < LARGEST_FAST)) {
+      // NaN, infinity, and values whose scaled form is too large for the product to be exact to
+      // well within the tie margin (8750911.7584755 with 6 digits rounded the other way).
+      return formatted(value, digits);
+    }
     double floor = Math.floor(scaled);
     double fraction = scaled - floor;
     if (Math.abs(fraction - 0.5) < TIE_MARGIN) {

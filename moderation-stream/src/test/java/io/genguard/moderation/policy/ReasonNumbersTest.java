@@ -39,6 +39,11 @@ class ReasonNumbersTest {
     1e-9,
     123456.7895,
     999_999_999.9995,
+    // Large values near a tie at 4 to 6 digits (the forty-seventh session's review): the product
+    // with 10^digits was too inexact for the fast path.
+    8_750_911.7584755,
+    697_837_803.981525,
+    578_451_076.61495,
     1e9,
     1e10,
     1e300,
@@ -72,6 +77,7 @@ class ReasonNumbersTest {
       values.add(random.nextDouble());
       values.add((random.nextDouble() - 0.5) * 40); // z-scores
       values.add(random.nextDouble() * 1e6);
+      values.add(random.nextDouble() * 1e9);
     }
     for (double value : values) {
       for (int digits = 0; digits <= 6; digits++) {

@@ -11,6 +11,7 @@ import io.genguard.audit.evidence.EvidenceCheck.Result;
 import io.genguard.audit.evidence.EvidenceCheck.Status;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.PythonVerifier;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
@@ -30,7 +31,6 @@ import io.genguard.provenance.manifest.SigningKey;
 import io.genguard.provenance.manifest.SigningKeyRing;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.testsupport.IntegrationInfrastructure;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -1007,23 +1007,7 @@ class EvidenceBundleITCase {
 
   /** Runs examples/evidence/verify_evidence.py on the bundle; its output lines. */
   private List<String> python(ObjectNode bundle, Path keyFile, int expectedExit) throws Exception {
-    Path script = Path.of("..", "examples", "evidence", "verify_evidence.py");
-    assertThat(script).as("the independent verifier beside the project").exists();
-    Path file = Files.createTempFile(dir, "bundle", ".json");
-    JSON.writeValue(file.toFile(), bundle);
-    Process process;
-    try {
-      process =
-          new ProcessBuilder("python3", script.toString(), file.toString(), keyFile.toString())
-              .redirectErrorStream(true)
-              .start();
-    } catch (java.io.IOException e) {
-      throw new AssertionError(
-          "python3 and openssl are needed for this test (.ci/run installs them): " + e, e);
-    }
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor()).as(out).isEqualTo(expectedExit);
-    return out.lines().toList();
+    return PythonVerifier.run(dir, bundle, keyFile, expectedExit);
   }
 
   private Optional<ObjectNode> bundle(String requestId, String tenantScope) throws Exception {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.PythonVerifier;
 import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.query.EventIdConflicts;
@@ -17,7 +18,6 @@ import io.genguard.events.v1.GenerationOutput;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.Topics;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -436,23 +436,7 @@ class EventIdConflictViewsITCase {
   /** Runs examples/evidence/verify_evidence.py on the bundle; its output lines. */
   private static List<String> python(ObjectNode bundle, Path keyFile, int expectedExit)
       throws Exception {
-    Path script = Path.of("..", "examples", "evidence", "verify_evidence.py");
-    assertThat(script).as("the independent verifier beside the project").exists();
-    Path file = Files.createTempFile(dir, "bundle", ".json");
-    Files.writeString(file, bundle.toString());
-    Process process;
-    try {
-      process =
-          new ProcessBuilder("python3", script.toString(), file.toString(), keyFile.toString())
-              .redirectErrorStream(true)
-              .start();
-    } catch (java.io.IOException e) {
-      throw new AssertionError(
-          "python3 and openssl are needed for this test (.ci/run installs them): " + e, e);
-    }
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor()).as(out).isEqualTo(expectedExit);
-    return out.lines().toList();
+    return PythonVerifier.run(dir, bundle, keyFile, expectedExit);
   }
 
   @Test

@@ -435,15 +435,8 @@ class UnfinishedFlowsITCase {
         .as("no marker left")
         .isZero();
     long conflicts = writer.eventIdConflicts();
-    for (Scenario s : List.of(refused, bulk)) {
-      GenerationOutput first = output(s);
-      writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), first)));
-      writer.write(
-          List.of(
-              AuditEvents.incoming(
-                  Topics.GENERATION_OUTPUTS.name(),
-                  GenerationOutput.newBuilder(first).setText("another").build())));
-    }
+    answerTwice(refused);
+    answerTwice(bulk);
     assertThat(writer.eventIdConflicts()).isEqualTo(conflicts + 2);
     assertThat(writer.eventIdConflictsAfterResend()).isZero();
   }
@@ -488,15 +481,8 @@ class UnfinishedFlowsITCase {
         .as("sent but not recorded: the markers stay")
         .isEqualTo(2);
     long conflicts = writer.eventIdConflicts();
-    for (Scenario s : List.of(single, bulk)) {
-      GenerationOutput first = output(s);
-      writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), first)));
-      writer.write(
-          List.of(
-              AuditEvents.incoming(
-                  Topics.GENERATION_OUTPUTS.name(),
-                  GenerationOutput.newBuilder(first).setText("answered again").build())));
-    }
+    answerTwice(single);
+    answerTwice(bulk);
     assertThat(writer.eventIdConflicts()).as("alerted conflicts").isEqualTo(conflicts);
     assertThat(writer.eventIdConflictsAfterResend()).isEqualTo(2);
   }

@@ -37,8 +37,11 @@ import java.util.Map;
  * ContentModerator#moderate}) on the plumbing benchmark's outputs (local-stack's PlumbingBenchmark:
  * the same 100-token text, the trivial benchmark scorer, the default policy, a watermark key held
  * but no manifest), and prints a digest of the verdicts' bytes so that two builds can be shown to
- * decide byte-identically. Run it with the module's test classpath: {@code java -cp ...
- * io.genguard.moderation.pipeline.ModeratorMicrobenchmark [ROUNDS]}.
+ * decide byte-identically. Run it with the module's test classpath (its test and main classes and
+ * {@code mvn -o -q dependency:build-classpath -pl moderation-stream -Dmdep.outputFile=cp.txt},
+ * which names the upstream modules' jars in ~/.m2: {@code mvn -o -q install -DskipTests} first):
+ * {@code java -Dkeys=DIR -cp ... io.genguard.moderation.pipeline.ModeratorMicrobenchmark [ROUNDS]},
+ * with the same key folder DIR for the two builds whose digests are compared.
  */
 public final class ModeratorMicrobenchmark {
   private static final String PLUMBING_TEXT =

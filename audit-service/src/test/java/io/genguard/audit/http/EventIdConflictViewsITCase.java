@@ -312,9 +312,8 @@ class EventIdConflictViewsITCase {
     long recordedSeq = listed.path("recordedSeq").asLong();
 
     // The contested record's hash changed in the listing (say, to the other content's own).
-    ObjectNode otherHash = bundle.deepCopy();
-    ((ObjectNode) otherHash.path("eventIdConflicts").get(0))
-        .put("recordedPayloadSha256", listed.path("payloadSha256").asText());
+    ObjectNode otherHash =
+        withFirstConflict(bundle, "recordedPayloadSha256", listed.path("payloadSha256").asText());
     EvidenceCheck.Result changed = EvidenceCheck.check(otherHash, keys);
     assertThat(changed.intact()).isFalse();
     assertThat(changed.problems())
@@ -331,8 +330,7 @@ class EventIdConflictViewsITCase {
         audit.count(
             "select seq from audit_log where request_id = 'contested-1'"
                 + " and event_type = 'GenerationRequest'");
-    ObjectNode otherSeq = bundle.deepCopy();
-    ((ObjectNode) otherSeq.path("eventIdConflicts").get(0)).put("recordedSeq", requestSeq);
+    ObjectNode otherSeq = withFirstConflict(bundle, "recordedSeq", requestSeq);
     EvidenceCheck.Result moved = EvidenceCheck.check(otherSeq, keys);
     assertThat(moved.intact()).isFalse();
     assertThat(moved.problems())
@@ -343,9 +341,11 @@ class EventIdConflictViewsITCase {
                     .contains("seq " + requestSeq + " in the bundle is event"));
 
     // The other content changed in the listing: it no longer hashes to its payloadSha256.
-    ObjectNode otherText = bundle.deepCopy();
-    ((ObjectNode) otherText.path("eventIdConflicts").get(0))
-        .put("payload", listed.path("payload").asText().replace(genuine.getText(), "other text"));
+    ObjectNode otherText =
+        withFirstConflict(
+            bundle,
+            "payload",
+            listed.path("payload").asText().replace(genuine.getText(), "other text"));
     EvidenceCheck.Result edited = EvidenceCheck.check(otherText, keys);
     assertThat(edited.intact()).isFalse();
     assertThat(edited.problems())
@@ -371,9 +371,8 @@ class EventIdConflictViewsITCase {
     long recordedSeq = listed.path("recordedSeq").asLong();
     assertThat(python(bundle, keyFile, 0)).last().isEqualTo("PROVEN");
 
-    ObjectNode otherHash = bundle.deepCopy();
-    ((ObjectNode) otherHash.path("eventIdConflicts").get(0))
-        .put("recordedPayloadSha256", listed.path("payloadSha256").asText());
+    ObjectNode otherHash =
+        withFirstConflict(bundle, "recordedPayloadSha256", listed.path("payloadSha256").asText());
     assertThat(python(otherHash, keyFile, 1))
         .contains(
             "problem: event id conflict 1 (event "
@@ -386,8 +385,7 @@ class EventIdConflictViewsITCase {
         audit.count(
             "select seq from audit_log where request_id = 'contested-1'"
                 + " and event_type = 'GenerationRequest'");
-    ObjectNode otherSeq = bundle.deepCopy();
-    ((ObjectNode) otherSeq.path("eventIdConflicts").get(0)).put("recordedSeq", requestSeq);
+    ObjectNode otherSeq = withFirstConflict(bundle, "recordedSeq", requestSeq);
     assertThat(python(otherSeq, keyFile, 1))
         .anySatisfy(
             line ->
@@ -396,8 +394,7 @@ class EventIdConflictViewsITCase {
                     .contains("seq " + requestSeq + " in the bundle is event"));
 
     // A seq the bundle does not hold, for an event it holds at another.
-    ObjectNode elsewhere = bundle.deepCopy();
-    ((ObjectNode) elsewhere.path("eventIdConflicts").get(0)).put("recordedSeq", 999_999);
+    ObjectNode elsewhere = withFirstConflict(bundle, "recordedSeq", 999_999);
     assertThat(python(elsewhere, keyFile, 1))
         .contains(
             "problem: event id conflict 1 (event "
@@ -405,9 +402,11 @@ class EventIdConflictViewsITCase {
                 + "): it names seq 999999, but the bundle holds that event at seq "
                 + recordedSeq);
 
-    ObjectNode otherText = bundle.deepCopy();
-    ((ObjectNode) otherText.path("eventIdConflicts").get(0))
-        .put("payload", listed.path("payload").asText().replace(genuine.getText(), "other text"));
+    ObjectNode otherText =
+        withFirstConflict(
+            bundle,
+            "payload",
+            listed.path("payload").asText().replace(genuine.getText(), "other text"));
     assertThat(python(otherText, keyFile, 1))
         .contains(
             "problem: event id conflict 1 (event "
@@ -431,6 +430,20 @@ class EventIdConflictViewsITCase {
       assertThat(java.complete()).as(java.summary()).isTrue();
       assertThat(python(withheld, keyFile, 0)).last().isEqualTo("PROVEN");
     }
+  }
+
+  /** A copy of the bundle whose first listed conflict has {@code field} set to {@code value}. */
+  private static ObjectNode withFirstConflict(ObjectNode bundle, String field, String value) {
+    ObjectNode copy = bundle.deepCopy();
+    ((ObjectNode) copy.path("eventIdConflicts").get(0)).put(field, value);
+    return copy;
+  }
+
+  /** A copy of the bundle whose first listed conflict has {@code field} set to {@code value}. */
+  private static ObjectNode withFirstConflict(ObjectNode bundle, String field, long value) {
+    ObjectNode copy = bundle.deepCopy();
+    ((ObjectNode) copy.path("eventIdConflicts").get(0)).put(field, value);
+    return copy;
   }
 
   /** Runs examples/evidence/verify_evidence.py on the bundle; its output lines. */

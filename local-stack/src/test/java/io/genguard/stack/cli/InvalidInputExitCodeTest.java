@@ -37,6 +37,19 @@ class InvalidInputExitCodeTest {
   private static final String LABELS = "toxic=harassment;neutral=none";
 
   /** The built-in policy with a review threshold above 1 on its line 22 (hate). */
+  /**
+   * A classifier folder with the labels neutral and toxic in its config.json and empty model files:
+   * a check that reads the labels passes it, a load of the model would fail.
+   */
+  private static Path labelsOnlyClassifier(Path dir) throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("toxic-bert"));
+    Files.writeString(folder.resolve("model.onnx"), "");
+    Files.writeString(folder.resolve("tokenizer.json"), "");
+    Files.writeString(
+        folder.resolve("config.json"), "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}");
+    return folder;
+  }
+
   private static Path brokenPolicy(Path dir) throws IOException {
     String text = PolicyLoader.defaultText();
     String hate = "    hate:          {review: 0.50, block: 0.90}";
@@ -197,12 +210,7 @@ class InvalidInputExitCodeTest {
   @Test
   void shouldRefuseALabelMapThatDoesNotFitTheClassifiersLabelsBeforeAnythingStarts(
       @TempDir Path dir) throws Exception {
-    // The model files are empty: the labels are read from config.json, no model is loaded.
-    Path folder = Files.createDirectories(dir.resolve("toxic-bert"));
-    Files.writeString(folder.resolve("model.onnx"), "");
-    Files.writeString(folder.resolve("tokenizer.json"), "");
-    Files.writeString(
-        folder.resolve("config.json"), "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}");
+    Path folder = labelsOnlyClassifier(dir);
     // Before, these passed the start-up check and failed the stack once Kafka and PostgreSQL were
     // up (exit 1); the bad port shows the classifier is checked first.
     Map<String, String> refusals =
@@ -540,12 +548,7 @@ class InvalidInputExitCodeTest {
   void shouldRefuseALabelMapThatDoesNotFitTheClassifierOfReplayAndWhatIfBeforeReadingTheStore(
       @TempDir Path dir) throws Exception {
     Path policy = Files.writeString(dir.resolve("policy.yaml"), PolicyLoader.defaultText());
-    // The model files are empty: the labels are read from config.json, no model is loaded.
-    Path folder = Files.createDirectories(dir.resolve("toxic-bert"));
-    Files.writeString(folder.resolve("model.onnx"), "");
-    Files.writeString(folder.resolve("tokenizer.json"), "");
-    Files.writeString(
-        folder.resolve("config.json"), "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}");
+    Path folder = labelsOnlyClassifier(dir);
     String unmapped =
         "genguard: The classifier's labels [neutral] are not in "
             + ScorerConfig.LABELS_SETTING
@@ -804,12 +807,7 @@ class InvalidInputExitCodeTest {
   @Test
   void shouldRefuseALabelMapThatDoesNotFitTheClassifierOfScoreAndQualityBeforeLoadingIt(
       @TempDir Path dir) throws Exception {
-    // The model files are empty: the labels are read from config.json, no model is loaded.
-    Path folder = Files.createDirectories(dir.resolve("toxic-bert"));
-    Files.writeString(folder.resolve("model.onnx"), "");
-    Files.writeString(folder.resolve("tokenizer.json"), "");
-    Files.writeString(
-        folder.resolve("config.json"), "{\"id2label\": {\"0\": \"neutral\", \"1\": \"toxic\"}}");
+    Path folder = labelsOnlyClassifier(dir);
     String unmapped =
         "The classifier's labels [neutral] are not in "
             + ScorerConfig.LABELS_SETTING

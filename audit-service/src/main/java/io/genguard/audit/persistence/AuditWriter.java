@@ -1134,13 +1134,11 @@ public final class AuditWriter {
 
     /**
      * The canonical JSON of one of the event's fields, as it appears in the event's audit record
-     * ({@link CanonicalJson#ofField}), written from the tree the record's payload was written from.
+     * ({@link CanonicalJson#ofField}), written from the tree the record's payload was written from
+     * (every event given to the projections has one).
      */
     private String json(SpecificRecord event, String field) {
-      ObjectNode tree = trees.get(event);
-      return tree == null
-          ? CanonicalJson.ofField(event, field)
-          : CanonicalJson.write(tree.get(field));
+      return CanonicalJson.write(trees.get(event).get(field));
     }
 
     /**

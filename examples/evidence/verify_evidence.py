@@ -294,6 +294,8 @@ def check(bundle, keys):
         used.add(by)
     for seq in sorted(detached - used):
         problems.append("seq %d: a retention record of no request that removed none of its records" % seq)
+    # The listed conflicts after the removals, before the flows: as GenGuard lists its problems.
+    problems.extend(conflict_problems(bundle.get("eventIdConflicts", []), chained))
     for seq, action in sorted(bulk_actions.items()):
         # A bulk dismissal or resend covers a flow of the same kind, of its tenant if it names one,
         # whose record was recorded before its instant; or, when that record lost its content (an
@@ -319,7 +321,6 @@ def check(bundle, keys):
             findings[seq] = (findings[seq][0], "NOT_PROVEN")
         else:
             request_proven = True
-    problems.extend(conflict_problems(bundle.get("eventIdConflicts", []), chained))
     for policy in bundle.get("policies", []):
         if hashlib.sha256(policy["text"].encode("utf-8")).hexdigest() != policy["sha256"]:
             problems.append("policy file %s has another digest" % policy["sha256"])

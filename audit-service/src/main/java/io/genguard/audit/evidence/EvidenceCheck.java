@@ -544,8 +544,8 @@ public final class EvidenceCheck {
    * @param linesCompared the segments' anchor lines looked up in the copy: those that are anchor
    *     lines, found there or not, each segment's on its own (two segments naming one seq count
    *     twice); a segment whose anchor line is not one is not counted but named in {@code problems}
-   * @param problems each naming the segment; empty when every line looked up is in the copy as
-   *     written and every segment's line was looked up
+   * @param problems each naming the segment, in the segments' order; empty when every line looked
+   *     up is in the copy as written and every segment's line was looked up
    */
   public record AnchorCopyComparison(int linesCompared, List<String> problems) {
     public AnchorCopyComparison {
@@ -568,28 +568,23 @@ public final class EvidenceCheck {
    */
   public static AnchorCopyComparison compareWithCopy(JsonNode bundle, Path copy)
       throws IOException {
-    // Each segment's anchor line, in the bundle's order: never keyed by seq alone.
+    // Each segment's anchor line, in the bundle's order: never keyed by seq alone; null when the
+    // segment's anchor line is not one. The problems are named in the segments' order.
     record Wanted(int segment, AnchorLog.AnchorLine line) {}
     List<Wanted> wanted = new ArrayList<>();
     Set<Long> seqs = new HashSet<>();
-    List<String> problems = new ArrayList<>();
     int number = 0;
     JsonNode segments = bundle.path("segments");
     for (JsonNode segment : segments.isArray() ? segments : MissingNode.getInstance()) {
       number++;
+      AnchorLog.AnchorLine line = null;
       try {
-        AnchorLog.AnchorLine line =
-            AnchorLog.parse("segment", 1, segment.path("anchor").asText(""));
-        wanted.add(new Wanted(number, line));
+        line = AnchorLog.parse("segment", 1, segment.path("anchor").asText(""));
         seqs.add(line.anchor().seq());
       } catch (IllegalArgumentException e) {
         // The check itself names why; here it is one line not compared, never one found.
-        problems.add(
-            "segment "
-                + number
-                + "'s anchor line is not an anchor line, so it was not compared with "
-                + copy);
       }
+      wanted.add(new Wanted(number, line));
     }
     Map<Long, String> found = new HashMap<>();
     AnchorLog.readFrom(
@@ -600,7 +595,18 @@ public final class EvidenceCheck {
             found.put(line.anchor().seq(), line.text());
           }
         });
+    List<String> problems = new ArrayList<>();
+    int linesCompared = 0;
     for (Wanted each : wanted) {
+      if (each.line() == null) {
+        problems.add(
+            "segment "
+                + each.segment()
+                + "'s anchor line is not an anchor line, so it was not compared with "
+                + copy);
+        continue;
+      }
+      linesCompared++;
       long seq = each.line().anchor().seq();
       String kept = found.get(seq);
       String segment = "segment " + each.segment() + "'s anchor line (seq " + seq + ")";
@@ -618,7 +624,7 @@ public final class EvidenceCheck {
                 + ": one of them was rewritten after the copy was taken");
       }
     }
-    return new AnchorCopyComparison(wanted.size(), problems);
+    return new AnchorCopyComparison(linesCompared, problems);
   }
 
   /**

@@ -432,6 +432,48 @@ class EventIdConflictViewsITCase {
     }
   }
 
+  /**
+   * Both verifiers list a bundle's problems in one order: the listed conflicts' before the records'
+   * tenants'. Before the forty-eighth session the Python verifier listed the conflicts' last.
+   */
+  @Test
+  void shouldHaveBothVerifiersListTheConflictsProblemsInOneOrder() throws Exception {
+    Path keyFile = dir.resolve("order-anchor-keys");
+    Files.writeString(keyFile, audit.get("/api/v1/audit/anchors/keys", compliance).body());
+    ObjectNode bundle =
+        (ObjectNode) json(audit.get("/api/v1/requests/contested-1/evidence", compliance));
+    ObjectNode listed = (ObjectNode) bundle.path("eventIdConflicts").get(0);
+    // A conflict that contradicts its record, in a bundle naming another tenant than its records.
+    ObjectNode both =
+        withFirstConflict(bundle, "recordedPayloadSha256", listed.path("payloadSha256").asText());
+    both.put("tenantId", "globex");
+
+    EvidenceCheck.Result java =
+        EvidenceCheck.check(both, VerificationKeyRing.parse(Files.readString(keyFile), "kept"));
+    List<String> python =
+        python(both, keyFile, 1).stream()
+            .filter(line -> line.startsWith("problem: "))
+            .map(line -> line.substring("problem: ".length()))
+            .toList();
+    assertThat(kinds(java.problems())).as(java.summary()).containsExactly("conflict", "tenant");
+    assertThat(kinds(python)).as(String.join("\n", python)).containsExactly("conflict", "tenant");
+  }
+
+  /**
+   * The problems' kinds in the order each first comes: "conflict" for a listed conflict's, "tenant"
+   * for a record of another tenant than the bundle's (globex), else the problem itself.
+   */
+  private static List<String> kinds(List<String> problems) {
+    return problems.stream()
+        .map(
+            problem ->
+                problem.startsWith("event id conflict")
+                    ? "conflict"
+                    : problem.contains("globex") ? "tenant" : problem)
+        .distinct()
+        .toList();
+  }
+
   /** A copy of the bundle whose first listed conflict has {@code field} set to {@code value}. */
   private static ObjectNode withFirstConflict(ObjectNode bundle, String field, String value) {
     ObjectNode copy = bundle.deepCopy();

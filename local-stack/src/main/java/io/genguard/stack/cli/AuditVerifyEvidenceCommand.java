@@ -94,22 +94,24 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
     }
     // A bundle that is not JSON, or JSON but no object, or an object without segments ({} too) has
     // no anchor line to compare: the copy is then not compared, and no problems (an empty list)
-    // must not read as every line found in it.
+    // must not read as every line found in it. Nor is it compared when no segment's anchor line is
+    // one: none was looked up in the copy (each is named among the copy's problems).
     boolean readable = bundle != null && bundle.isObject();
     int anchorLines = readable ? EvidenceCheck.anchorLines(bundle) : 0;
-    boolean copyCompared = anchorCopy != null && anchorLines > 0;
     List<String> copyProblems = null;
     int linesCompared = 0;
-    if (copyCompared) {
+    if (anchorCopy != null && anchorLines > 0) {
       try {
         EvidenceCheck.AnchorCopyComparison comparison =
             EvidenceCheck.compareWithCopy(bundle, anchorCopy);
-        copyProblems = comparison.problems();
         linesCompared = comparison.linesCompared();
+        // With none looked up, the problems name each segment as not compared: never empty.
+        copyProblems = comparison.problems();
       } catch (NoSuchFileException e) {
         throw new IllegalArgumentException("--anchors " + anchorCopy + " does not exist");
       }
     }
+    boolean copyCompared = linesCompared > 0;
     boolean holds = result.complete() && (copyProblems == null || copyProblems.isEmpty());
     ObjectMapper mapper = new ObjectMapper();
     if (json) {
@@ -169,10 +171,13 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
             "  The anchor copy "
                 + anchorCopy
                 + " was not compared: "
-                + (readable
-                    ? "the bundle has no anchor lines (no segments)."
-                    : "the bundle could not be read."));
-      } else if (copyProblems != null) {
+                + (!readable
+                    ? "the bundle could not be read."
+                    : anchorLines == 0
+                        ? "the bundle has no anchor lines (no segments)."
+                        : "no segment's anchor line is an anchor line."));
+      }
+      if (copyProblems != null && (copyCompared || !copyProblems.isEmpty())) {
         System.out.println(
             copyProblems.isEmpty()
                 ? "  Every anchor line of the bundle is in " + anchorCopy + " as written."

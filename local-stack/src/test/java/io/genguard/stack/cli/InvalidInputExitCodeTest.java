@@ -431,6 +431,73 @@ class InvalidInputExitCodeTest {
   }
 
   @Test
+  void shouldSayTheAnchorCopyWasNotComparedWhenNoSegmentsAnchorLineIsOne(@TempDir Path dir)
+      throws Exception {
+    Path copy =
+        Files.writeString(
+            dir.resolve("anchors-copy.log"), "{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}\n");
+    // Before, "anchorCopyCompared": true though no line was looked up in the copy.
+    Path bundle =
+        Files.writeString(
+            dir.resolve("evidence.json"), "{\"segments\": [{\"anchor\": \"x\"}, {\"anchor\": 7}]}");
+    String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
+    CommandRun json = verifyEvidenceInJson(flags);
+    CommandRun text = CommandRun.of(new AuditVerifyEvidenceCommand(), flags);
+
+    assertThat(json.code()).as(json.err()).isEqualTo(1);
+    JsonNode body = new ObjectMapper().readTree(json.out());
+    assertThat(body.path("anchorCopyCompared").isBoolean()).as(json.out()).isTrue();
+    assertThat(body.path("anchorCopyCompared").booleanValue()).as(json.out()).isFalse();
+    assertThat(body.path("anchorLinesCompared").intValue()).as(json.out()).isZero();
+    // Each segment is still named as not compared.
+    assertThat(body.get("anchorCopyProblems")).as(json.out()).hasSize(2);
+    assertThat(body.path("holds").booleanValue()).as(json.out()).isFalse();
+    assertThat(text.code()).as(text.err()).isEqualTo(1);
+    assertThat(text.out())
+        .contains(
+            "The anchor copy "
+                + copy
+                + " was not compared: no segment's anchor line is an anchor line.",
+            "segment 1's anchor line is not an anchor line, so it was not compared with " + copy,
+            "segment 2's anchor line is not an anchor line, so it was not compared with " + copy)
+        .doesNotContain("Every anchor line");
+  }
+
+  @Test
+  void shouldListTheAnchorCopysProblemsInTheSegmentsOrder(@TempDir Path dir) throws Exception {
+    Path copy =
+        Files.writeString(
+            dir.resolve("anchors-copy.log"), "{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}\n");
+    String missing = "{\"seq\":2,\"hash\":\"" + "0".repeat(64) + "\"}";
+    // Segment 1's line is not in the copy, segment 2's is no anchor line, segment 3's is missing
+    // too: before, segment 2 came first (the lines that are none were listed before the others).
+    ObjectMapper mapper = new ObjectMapper();
+    Path bundle =
+        Files.writeString(
+            dir.resolve("evidence.json"),
+            "{\"segments\": [{\"anchor\": "
+                + mapper.writeValueAsString(missing)
+                + "}, {\"anchor\": \"x\"}, {\"anchor\": "
+                + mapper.writeValueAsString(missing)
+                + "}]}");
+    String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
+    CommandRun json = verifyEvidenceInJson(flags);
+
+    assertThat(json.code()).as(json.err()).isEqualTo(1);
+    JsonNode body = mapper.readTree(json.out());
+    assertThat(body.path("anchorCopyCompared").booleanValue()).as(json.out()).isTrue();
+    assertThat(body.path("anchorLinesCompared").intValue()).as(json.out()).isEqualTo(2);
+    List<String> problems = new ArrayList<>();
+    body.get("anchorCopyProblems").forEach(problem -> problems.add(problem.asText()));
+    assertThat(problems)
+        .as(json.out())
+        .satisfiesExactly(
+            first -> assertThat(first).startsWith("segment 1's anchor line (seq 2) is not in"),
+            second -> assertThat(second).startsWith("segment 2's anchor line is not an anchor"),
+            third -> assertThat(third).startsWith("segment 3's anchor line (seq 2) is not in"));
+  }
+
+  @Test
   void shouldCompareEachSegmentsAnchorLineWithTheCopyThoughTwoNameOneSeq(@TempDir Path dir)
       throws Exception {
     String genuine = "{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}";

@@ -131,9 +131,9 @@ public final class EvidenceCheck {
    *     bundle's records to the request it names
    * @param eventIdConflicts how many event id conflicts the bundle lists ({@code
    *     eventIdConflicts}): other content read under a record's id, not on the chain, so shown on
-   *     the issuer's word and never proven; they neither make a bundle complete nor hold it up, but
-   *     one that contradicts the record it contests in the bundle (its event id, seq or recorded
-   *     payload SHA-256) is a problem
+   *     the issuer's word and never proven; they neither make a bundle incomplete nor hold it up,
+   *     but one that contradicts the record it contests in the bundle (its event id, seq or
+   *     recorded payload SHA-256) is a problem
    */
   public record Result(
       String requestId,
@@ -439,15 +439,17 @@ public final class EvidenceCheck {
                 + "): the listing was changed");
       }
       JsonNode seqNode = conflict.path("recordedSeq");
-      Long seq = seqNode.isIntegralNumber() && seqNode.canConvertToLong() ? seqNode.asLong() : null;
+      // A whole number too large for a long names no seq the bundle holds, as any other it lacks.
+      boolean namesSeq = seqNode.isIntegralNumber();
+      Long seq = namesSeq && seqNode.canConvertToLong() ? seqNode.asLong() : null;
       Chained record = seq == null ? null : chained.get(seq);
       if (record == null) {
         Long seqInBundle = seqOfEvent.get(eventId);
-        if (seq != null && seqInBundle != null) {
+        if (namesSeq && seqInBundle != null) {
           problems.add(
               listed
                   + ": it names seq "
-                  + seq
+                  + seqNode.bigIntegerValue()
                   + " as the record it contests, but the bundle holds that event at seq "
                   + seqInBundle);
         }

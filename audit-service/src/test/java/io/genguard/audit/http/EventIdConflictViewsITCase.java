@@ -17,6 +17,7 @@ import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.Topics;
+import java.math.BigInteger;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -430,6 +431,33 @@ class EventIdConflictViewsITCase {
       assertThat(java.complete()).as(java.summary()).isTrue();
       assertThat(python(withheld, keyFile, 0)).last().isEqualTo("PROVEN");
     }
+  }
+
+  /**
+   * A listed conflict naming a seq too large for a long, for an event the bundle holds at another
+   * seq, contradicts its record in both verifiers. Before the forty-eighth session EvidenceCheck
+   * let it pass while the Python verifier rejected the bundle.
+   */
+  @Test
+  void shouldHaveBothVerifiersRejectAListedSeqTooLargeForALong() throws Exception {
+    Path keyFile = dir.resolve("huge-seq-anchor-keys");
+    Files.writeString(keyFile, audit.get("/api/v1/audit/anchors/keys", compliance).body());
+    ObjectNode bundle =
+        (ObjectNode) json(audit.get("/api/v1/requests/contested-1/evidence", compliance));
+    long recordedSeq = bundle.path("eventIdConflicts").get(0).path("recordedSeq").asLong();
+    ObjectNode huge = bundle.deepCopy();
+    ((ObjectNode) huge.path("eventIdConflicts").get(0))
+        .put("recordedSeq", new BigInteger("100000000000000000000"));
+    String listed = "event id conflict 1 (event " + genuine.getEventId() + "): it names seq ";
+    String held = ", but the bundle holds that event at seq " + recordedSeq;
+
+    EvidenceCheck.Result java =
+        EvidenceCheck.check(huge, VerificationKeyRing.parse(Files.readString(keyFile), "kept"));
+    assertThat(java.problems())
+        .as(java.summary())
+        .contains(listed + "100000000000000000000 as the record it contests" + held);
+    assertThat(python(huge, keyFile, 1))
+        .contains("problem: " + listed + "100000000000000000000" + held);
   }
 
   /**

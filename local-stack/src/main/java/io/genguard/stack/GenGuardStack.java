@@ -373,7 +373,11 @@ public final class GenGuardStack implements AutoCloseable {
     audit.bindMetrics(registry);
     track(
         AuditStoreCollector.start(
-            audit.database().dataSource(), registry, metrics.auditInterval(), Clock.systemUTC()));
+            audit.database().dataSource(),
+            registry,
+            metrics.auditInterval(),
+            Clock.systemUTC(),
+            metrics.biasMaxPairs()));
     track(
         ConsumerGroupLagCollector.start(
             kafkaProperties(),

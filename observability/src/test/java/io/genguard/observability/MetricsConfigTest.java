@@ -36,4 +36,28 @@ class MetricsConfigTest {
             () -> MetricsConfig.fromEnvironment(Map.of(MetricsConfig.AUDIT_INTERVAL_MS, "10")))
         .hasMessageContaining("GENGUARD_METRICS_AUDIT_INTERVAL_MS must be at least 100");
   }
+
+  /**
+   * The forty-seventh session's list: the cap on (model, group) pairs with bias gauges was a
+   * constant sized for the bias job's default 16 models.
+   */
+  @Test
+  void shouldReadTheBiasPairCapAndRefuseABadOne() {
+    assertThat(MetricsConfig.fromEnvironment(Map.of()).biasMaxPairs()).isEqualTo(1_105);
+    assertThat(
+            MetricsConfig.fromEnvironment(Map.of(MetricsConfig.BIAS_MAX_PAIRS, " 2210 "))
+                .withPort(0)
+                .withIntervals(Duration.ofSeconds(1), Duration.ofSeconds(1))
+                .biasMaxPairs())
+        .isEqualTo(2_210);
+    assertThatThrownBy(
+            () -> MetricsConfig.fromEnvironment(Map.of(MetricsConfig.BIAS_MAX_PAIRS, "many")))
+        .hasMessageContaining("GENGUARD_METRICS_BIAS_MAX_PAIRS='many' is not a whole number");
+    assertThatThrownBy(
+            () -> MetricsConfig.fromEnvironment(Map.of(MetricsConfig.BIAS_MAX_PAIRS, "0")))
+        .hasMessageContaining("GENGUARD_METRICS_BIAS_MAX_PAIRS must be 1-100000, was 0");
+    assertThatThrownBy(
+            () -> MetricsConfig.fromEnvironment(Map.of(MetricsConfig.BIAS_MAX_PAIRS, "100001")))
+        .hasMessageContaining("GENGUARD_METRICS_BIAS_MAX_PAIRS must be 1-100000, was 100001");
+  }
 }

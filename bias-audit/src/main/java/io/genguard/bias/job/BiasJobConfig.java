@@ -109,9 +109,10 @@ public record BiasJobConfig(
    * for a window across an upgrade (old and new version both answering); 16 models and the pool,
    * each with at most the lexicon's 62 groups plus {@code *}, {@code none} and {@code
    * unknown-group}, are the 1,105 (model, group) pairs the audit service's collector keeps gauges
-   * for ({@code AuditStoreCollector.MAX_BIAS_GROUPS}; deploy-tests' {@code BiasGaugeCapTest} keeps
-   * the two in step). A retired version stops taking room here in the next window, and in the
-   * collector once its last window ended three window lengths ago.
+   * for by default ({@code GENGUARD_METRICS_BIAS_MAX_PAIRS}, to be raised with this; deploy-tests'
+   * {@code BiasGaugeCapTest} keeps the two defaults in step). A retired version stops taking room
+   * here in the next window, and in the collector once its last window ended three window lengths
+   * ago.
    */
   public static final int DEFAULT_LIVE_MAX_MODELS = 16;
 

@@ -5,16 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.genguard.bias.job.BiasJobConfig;
 import io.genguard.bias.job.LiveGroupWindow;
 import io.genguard.moderation.bias.IdentityLexicon;
-import io.genguard.observability.audit.AuditStoreCollector;
+import io.genguard.observability.MetricsConfig;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
- * The audit store collector's cap on (model, group) pairs with bias gauges against what the bias
+ * The audit store collector's cap on (model, group) pairs with bias gauges ({@code
+ * GENGUARD_METRICS_BIAS_MAX_PAIRS}, a setting since the forty-eighth session) against what the bias
  * job writes by default: the collector cannot see the job's settings or lexicon, so this test keeps
- * the two builds in step.
+ * the two defaults in step.
  */
 class BiasGaugeCapTest {
 
@@ -26,16 +28,35 @@ class BiasGaugeCapTest {
    */
   @Test
   void shouldKeepGaugesForEveryPairTheBiasJobWritesWithinItsDefaultModelBound() {
+    // The default bound's models, and the pooled unknown-model.
+    int models = BiasJobConfig.DEFAULT_LIVE_MAX_MODELS + 1;
+    int groupsPerModel = groupsPerModel();
+
+    assertThat(MetricsConfig.fromEnvironment(Map.of()).biasMaxPairs())
+        .as(
+            "the default of %s: %d models × %d groups",
+            MetricsConfig.BIAS_MAX_PAIRS, models, groupsPerModel)
+        .isGreaterThanOrEqualTo(models * groupsPerModel);
+  }
+
+  /** The setting can be raised as far as the bias job's largest model bound needs. */
+  @Test
+  void shouldAllowACapForEveryPairTheBiasJobWritesWithinItsLargestModelBound() {
+    int pairs = (BiasJobConfig.MAX_LIVE_MAX_MODELS + 1) * groupsPerModel();
+
+    assertThat(
+            MetricsConfig.fromEnvironment(
+                    Map.of(MetricsConfig.BIAS_MAX_PAIRS, Integer.toString(pairs)))
+                .biasMaxPairs())
+        .isEqualTo(pairs);
+  }
+
+  /** The lexicon's groups plus the job's {@code *}, {@code none} and {@code unknown-group} rows. */
+  private static int groupsPerModel() {
     Set<String> groups =
         new TreeSet<>(
             List.of(LiveGroupWindow.ALL, LiveGroupWindow.NONE, LiveGroupWindow.UNKNOWN_GROUP));
     IdentityLexicon.loadDefault().entries().forEach(entry -> groups.add(entry.groupId()));
-    // The default bound's models, and the pooled unknown-model.
-    int models = BiasJobConfig.DEFAULT_LIVE_MAX_MODELS + 1;
-    int groupsPerModel = groups.size();
-
-    assertThat(AuditStoreCollector.MAX_BIAS_GROUPS)
-        .as("%d models × %d groups", models, groupsPerModel)
-        .isGreaterThanOrEqualTo(models * groupsPerModel);
+    return groups.size();
   }
 }

@@ -239,9 +239,10 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final String BIAS_LIVE_ALERTS = "genguard.bias.live.alerts";
 
   /**
-   * Groups of the latest live bias windows left without gauges because {@link #MAX_BIAS_GROUPS}
-   * (model, group) pairs of those windows already have them (a pair missing from them gives its
-   * place up first): each refused pair counts once per round (logged once).
+   * Groups of the latest live bias windows left without gauges because the cap's ({@code
+   * GENGUARD_METRICS_BIAS_MAX_PAIRS}, {@link #DEFAULT_MAX_BIAS_GROUPS} by default) (model, group)
+   * pairs of those windows already have them (a pair missing from them gives its place up first):
+   * each refused pair counts once per round (logged once).
    */
   public static final String BIAS_GROUPS_REFUSED = "genguard.bias.group.series.refused";
 
@@ -276,28 +277,31 @@ public final class AuditStoreCollector implements AutoCloseable {
   public static final Duration BIAS_WINDOW_MAX_AGE = Duration.ofHours(24);
 
   /**
-   * Most (model, group) pairs of the live bias windows with gauges (each up to seven series: three
-   * rates, three disparities, the outputs), the window's {@value #WHOLE_WINDOW}, {@code none} and
-   * {@code unknown-group} rows among them: the bias job's default bound of 16 models per live
-   * window ({@code BiasJobConfig.DEFAULT_LIVE_MAX_MODELS}) plus its pooled {@code unknown-model},
-   * each with the lexicon's 62 groups plus those three rows, 17 × 65 = 1,105 (a test in
-   * deploy-tests keeps it no less than the bias job's bound). With the cap full a new pair takes
-   * the place of a pair missing from the latest windows or whose model is no longer current (see
-   * {@link #BIAS_GROUP_KEPT_WINDOWS}), the one that stopped counting longest ago first; one past
-   * the cap while every pair with gauges is current gets none ({@link #BIAS_GROUPS_REFUSED}), new
-   * pairs ordered by their outputs.
+   * The default of the most (model, group) pairs of the live bias windows with gauges ({@code
+   * GENGUARD_METRICS_BIAS_MAX_PAIRS}, a setting since the forty-eighth session; each pair up to
+   * seven series: three rates, three disparities, the outputs), the window's {@value
+   * #WHOLE_WINDOW}, {@code none} and {@code unknown-group} rows among them: the bias job's default
+   * bound of 16 models per live window ({@code BiasJobConfig.DEFAULT_LIVE_MAX_MODELS}) plus its
+   * pooled {@code unknown-model}, each with the lexicon's 62 groups plus those three rows, 17 × 65
+   * = 1,105 (a test in deploy-tests keeps it no less than the bias job's bound). With the cap full
+   * a new pair takes the place of a pair missing from the latest windows or whose model is no
+   * longer current (see {@link #BIAS_GROUP_KEPT_WINDOWS}), the one that stopped counting longest
+   * ago first; one past the cap while every pair with gauges is current gets none ({@link
+   * #BIAS_GROUPS_REFUSED}), new pairs ordered by their outputs.
    */
-  public static final int MAX_BIAS_GROUPS = (16 + 1) * (62 + 3);
+  public static final int DEFAULT_MAX_BIAS_GROUPS = (16 + 1) * (62 + 3);
 
   /**
    * A (model, group) pair missing from its model's latest live window (or whose model's window is
    * past {@link #BIAS_WINDOW_MAX_AGE}) reads NaN; after this many window lengths of its model's
    * last window, and at most {@link #BIAS_WINDOW_MAX_AGE} (the length comes from the rows a writer
-   * of bias.metrics sent, unchecked), it is removed: its gauges go, and so does a model's window
-   * age once none of its groups is left. A model whose latest window ended more than this many of
-   * its window lengths ago (a version retired by an upgrade) is no longer current: its pairs keep
-   * their gauges and values (GenGuardBiasWindowStale) until the day is up, but give their places up
-   * to the pairs of current windows when the cap is full, and take no place from anyone.
+   * of bias.metrics sent, unchecked; a window claiming no length counts as one of that longest
+   * length, see {@link #currentSeconds}), it is removed: its gauges go, and so does a model's
+   * window age once none of its groups is left. A model whose latest window ended more than this
+   * many of its window lengths ago (a version retired by an upgrade) is no longer current: its
+   * pairs keep their gauges and values (GenGuardBiasWindowStale) until the day is up, but give
+   * their places up to the pairs of current windows when the cap is full, and take no place from
+   * anyone.
    */
   static final int BIAS_GROUP_KEPT_WINDOWS = 3;
 
@@ -487,12 +491,12 @@ public final class AuditStoreCollector implements AutoCloseable {
   private boolean knownStored;
 
   AuditStoreCollector(DataSource dataSource, MeterRegistry registry, Clock clock) {
-    this(dataSource, registry, clock, null, MAX_SERIES_PER_COUNTER, MAX_BIAS_GROUPS);
+    this(dataSource, registry, clock, null, MAX_SERIES_PER_COUNTER, DEFAULT_MAX_BIAS_GROUPS);
   }
 
   /** With {@code maxSeries} label sets a counter gets from events before folding (tests). */
   AuditStoreCollector(DataSource dataSource, MeterRegistry registry, Clock clock, int maxSeries) {
-    this(dataSource, registry, clock, null, maxSeries, MAX_BIAS_GROUPS);
+    this(dataSource, registry, clock, null, maxSeries, DEFAULT_MAX_BIAS_GROUPS);
   }
 
   /** With at most {@code maxBiasGroups} (model, group) pairs with bias gauges (tests). */
@@ -512,6 +516,11 @@ public final class AuditStoreCollector implements AutoCloseable {
       Duration interval,
       int maxSeries,
       int maxBiasGroups) {
+    if (maxBiasGroups < 1) {
+      throw new IllegalArgumentException(
+          "the most (model, group) pairs with bias gauges must be at least 1, was "
+              + maxBiasGroups);
+    }
     this.dataSource = dataSource;
     this.maxSeries = maxSeries;
     this.maxBiasGroups = maxBiasGroups;
@@ -638,14 +647,20 @@ public final class AuditStoreCollector implements AutoCloseable {
    *
    * @param dataSource the audit database (the collector reads it and keeps its running totals in
    *     {@code metric_counter} and {@code metric_counter_cursor})
+   * @param maxBiasGroups most (model, group) pairs of the live bias windows with gauges ({@code
+   *     GENGUARD_METRICS_BIAS_MAX_PAIRS}, {@link #DEFAULT_MAX_BIAS_GROUPS} by default)
    */
   public static AuditStoreCollector start(
-      DataSource dataSource, MeterRegistry registry, Duration interval, Clock clock) {
+      DataSource dataSource,
+      MeterRegistry registry,
+      Duration interval,
+      Clock clock,
+      int maxBiasGroups) {
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("interval must be positive, was " + interval);
     }
     return new AuditStoreCollector(
-        dataSource, registry, clock, interval, MAX_SERIES_PER_COUNTER, MAX_BIAS_GROUPS);
+        dataSource, registry, clock, interval, MAX_SERIES_PER_COUNTER, maxBiasGroups);
   }
 
   private void collectQuietly() {
@@ -1333,10 +1348,16 @@ public final class AuditStoreCollector implements AutoCloseable {
 
   /**
    * {@value #BIAS_GROUP_KEPT_WINDOWS} lengths of the row's window, at most {@link
-   * #BIAS_WINDOW_MAX_AGE} (a window claiming years would hold the cap for years).
+   * #BIAS_WINDOW_MAX_AGE} (a window claiming years would hold the cap for years). A window whose
+   * rows claim no length (start at or after end) counts as one of that longest length: its model is
+   * current while it is the model's latest window, up to the day (until the forty-eighth session
+   * three lengths of 0 s made it never current, so its pairs got only the room left over).
    */
   private static double currentSeconds(BiasRow row) {
-    return Math.min(row.windowSeconds() * BIAS_GROUP_KEPT_WINDOWS, BIAS_WINDOW_MAX_AGE.toSeconds());
+    double most = BIAS_WINDOW_MAX_AGE.toSeconds();
+    return row.windowSeconds() <= 0
+        ? most
+        : Math.min(row.windowSeconds() * BIAS_GROUP_KEPT_WINDOWS, most);
   }
 
   /**

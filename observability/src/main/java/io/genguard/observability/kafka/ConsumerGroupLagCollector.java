@@ -72,8 +72,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
    * be read within the read timeout, the age computed from the timestamp last read at the same
    * committed offset stands in (the group still waits on that record); with none, the group and
    * topic read the oldest age known of their other partitions, a lower bound, and NaN (unknown,
-   * never 0) when no partition's record age is known; {@link #AGE_UNREAD} counts each such
-   * partition.
+   * never 0) when no partition's record age is known; {@link #AGE_UNREAD} counts each partition
+   * whose age is unknown.
    */
   public static final String LAG_AGE = "genguard.kafka.consumer.group.lag.age";
 
@@ -82,8 +82,10 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
 
   /**
    * Lagging group partitions whose oldest unread record could not be read within the read timeout
-   * in a round (a loaded broker or machine): their age is the one last read at the same committed
-   * offset, or unknown (their group and topic's age a lower bound, or NaN).
+   * in a round (a loaded broker or machine) and whose age is therefore unknown (their group and
+   * topic's age a lower bound, or NaN). A partition whose age came from the record last read at the
+   * same committed offset is not counted: that age is exact (until the forty-eighth session it was,
+   * so GenGuardLagAgeUnread could fire while every age was right).
    */
   public static final String AGE_UNREAD = "genguard.kafka.lag.age.unread";
 
@@ -164,7 +166,7 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
         Counter.builder(AGE_UNREAD)
             .description(
                 "Lagging group partitions whose oldest unread record could not be read in time"
-                    + " (their age is the last read at the same offset, or unknown)")
+                    + " and whose age is unknown (none read before at the same offset)")
             .register(registry);
     Gauge.builder(LAST_SUCCESS, lastSuccess, AtomicReference::get)
         .description("When the consumer-lag collector last completed a round (Unix time)")
@@ -377,7 +379,8 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
    * read timeout takes the timestamp last read at the same committed offset; with none its group
    * and topic read the oldest age known of their other partitions (a lower bound: the unknown one
    * may wait on older records), and NaN when no partition's record age is known (unknown: not 0,
-   * which says nothing waits); each such partition is counted ({@link #AGE_UNREAD}).
+   * which says nothing waits); each partition whose age is unknown is counted ({@link
+   * #AGE_UNREAD}), not one whose age the last read at the same offset gives exactly.
    */
   private Map<GroupTopic, Double> ages(
       Collection<GroupTopic> reported, Map<GroupPartition, Long> unread) {
@@ -415,11 +418,12 @@ public final class ConsumerGroupLagCollector implements AutoCloseable {
           GroupTopic groupTopic = new GroupTopic(key.group(), key.partition().topic());
           Long timestamp = timestamps.getOrDefault(key.partition(), Map.of()).get(offset);
           if (unreadable.getOrDefault(key.partition(), Set.of()).contains(offset)) {
-            ageUnread.increment();
             long[] last = lastRead.get(key);
             if (last != null && last[0] == offset) {
+              // The group still waits on the record read before: its age is exact.
               timestamp = last[1];
             } else {
+              ageUnread.increment();
               unknown.add(groupTopic);
             }
           }

@@ -1089,6 +1089,46 @@ class AuditStoreCollectorITCase {
     }
   }
 
+  /**
+   * The forty-seventh session's list: a window whose rows claim no length (its start is its end)
+   * was never current (three lengths of 0 s), so its pairs got only the room left over, even behind
+   * a retired model's. A window that claims no length is current while it is its model's latest, up
+   * to BIAS_WINDOW_MAX_AGE, as one claiming the longest length is.
+   */
+  @Test
+  void shouldCountAWindowClaimingNoLengthAsCurrentWhileItIsItsModelsLatest() throws Exception {
+    try (AuditDatabase own = ownDatabase("observability_bias_no_length_it")) {
+      AuditWriter writer = new AuditWriter(own.dataSource(), Clock.systemUTC());
+      // A retired model: its last 60 s window ended an hour ago, more than three lengths.
+      Instant oldEnd = Instant.now().minus(Duration.ofHours(1)).truncatedTo(ChronoUnit.MILLIS);
+      Instant end = Instant.now().minusSeconds(5).truncatedTo(ChronoUnit.MILLIS);
+      writer.write(
+          List.of(
+              bias("old-all", "old", "*", oldEnd, 500, 50, 50, 0),
+              bias("old-a", "old", "g:a", oldEnd, 300, 30, 30, 0),
+              AuditFixtures.windowStarting(end, bias("z-all", "z", "*", end, 100, 10, 10, 0)),
+              AuditFixtures.windowStarting(end, bias("z-a", "z", "g:a", end, 60, 6, 6, 0))));
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector =
+          new AuditStoreCollector(
+              own.dataSource(),
+              registry,
+              Clock.systemUTC(),
+              AuditStoreCollector.MAX_SERIES_PER_COUNTER,
+              2);
+      collector.collect();
+
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "z").gauges())
+          .as("the window without a length is current: its pairs come before the retired model's")
+          .hasSize(2);
+      assertThat(outputs(registry, "z", "g:a")).isEqualTo(60);
+      assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "old").gauges())
+          .as("the retired model's pairs, more outputs but not current, get no room left over")
+          .isEmpty();
+      assertThat(registry.get(AuditStoreCollector.BIAS_GROUPS_REFUSED).counter().count()).isZero();
+    }
+  }
+
   private static double outputs(MeterRegistry registry, String model, String group) {
     return registry
         .get(AuditStoreCollector.BIAS_GROUP_OUTPUTS)

@@ -41,7 +41,8 @@ public final class AuditMain {
               audit.database().dataSource(),
               process.registry(),
               metrics.auditInterval(),
-              Clock.systemUTC()));
+              Clock.systemUTC(),
+              metrics.biasMaxPairs()));
       process.manage(
           ConsumerGroupLagCollector.start(
               environment.kafkaProperties(),

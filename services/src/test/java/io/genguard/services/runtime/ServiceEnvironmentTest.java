@@ -31,6 +31,18 @@ class ServiceEnvironmentTest {
         .hasMessageContaining(expected);
   }
 
+  /** The forty-eighth session: the bias gauges' cap is a setting, checked before anything runs. */
+  @Test
+  void theAuditServiceRefusesABadBiasPairCapBeforeItStartsAnything() {
+    Map<String, String> env =
+        Map.of(
+            "GENGUARD_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1",
+            "GENGUARD_METRICS_PORT", "0",
+            "GENGUARD_METRICS_BIAS_MAX_PAIRS", "0");
+    assertThatThrownBy(() -> AuditMain.start(env))
+        .hasMessageContaining("GENGUARD_METRICS_BIAS_MAX_PAIRS must be 1-100000, was 0");
+  }
+
   @Test
   void warnModeReadsTheRestOfTheEnvironment() {
     ServiceEnvironment environment =

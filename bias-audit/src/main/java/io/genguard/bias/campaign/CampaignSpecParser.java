@@ -19,12 +19,9 @@ import io.genguard.bias.campaign.CampaignSpec.Target;
 import io.genguard.bias.campaign.CampaignSpec.TemplateFile;
 import io.genguard.schemas.BoundedFiles;
 import io.genguard.schemas.TenantIds;
+import io.genguard.schemas.UnusablePaths;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -113,32 +110,11 @@ public final class CampaignSpecParser {
     } catch (CharacterCodingException e) {
       throw new InvalidCampaignException(origin, key, what + " " + file + " is not UTF-8");
     } catch (IOException e) {
+      // A file the user named (the campaign, its template file): a usage error, as another
+      // command's missing or unreadable --in or --policy is, saying why in words.
       throw new InvalidCampaignException(
-          origin, key, what + " " + file + " " + whyUnreadable(file, e));
+          origin, key, what + " " + file + " " + UnusablePaths.whyUnreadable(file, e));
     }
-  }
-
-  /**
-   * Why {@code file} could not be read, in words: the exceptions for a missing file or one this
-   * user may not read name only the path, and a folder's says "Is a directory". A file the user
-   * named (the campaign, its template file), so a usage error as another command's missing or
-   * unreadable {@code --in} or {@code --policy} is.
-   */
-  private static String whyUnreadable(Path file, IOException e) {
-    if (e instanceof NoSuchFileException) {
-      return "does not exist";
-    }
-    if (Files.isDirectory(file)) {
-      return "is a directory, not a file";
-    }
-    if (e instanceof AccessDeniedException) {
-      return "cannot be read (permission denied)";
-    }
-    String reason =
-        e instanceof FileSystemException failed && failed.getReason() != null
-            ? failed.getReason()
-            : e.getMessage();
-    return "cannot be read: " + (reason == null ? e.getClass().getSimpleName() : reason);
   }
 
   private CampaignSpec read(String yaml, Path baseDirectory) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.schemas.UnusablePaths;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -50,15 +51,17 @@ final class SharedData {
     } catch (IOException e) {
       // The file is there: the machine cannot read it (permissions, the disk), which a fix of the
       // campaign cannot change and another try may not meet.
+      // Why, in words: before, the exception's class and the path ("java.io.IOException: Is a
+      // directory", "java.nio.file.AccessDeniedException: /data/...").
       throw new UnreadableSharedDataException(
-          "cannot read the shared data file "
+          "the shared data file "
               + file.toAbsolutePath()
               + " that "
               + origin
               + ": "
               + path
-              + " needs: "
-              + e
+              + " needs "
+              + UnusablePaths.whyUnreadable(file, e)
               + "; check the file and the folder (GENGUARD_DATA_DIR or --shared-data)",
           e);
     }

@@ -90,8 +90,11 @@ final class AuditCampaignCommand implements Callable<Integer> {
               + " GENGUARD_API_TOKEN).")
   String token;
 
+  /** The flag that names the shared data folder here ({@code train}'s is {@code --data-dir}). */
+  private static final String SHARED_DATA = "--shared-data";
+
   @Option(
-      names = "--shared-data",
+      names = SHARED_DATA,
       paramLabel = "DIR",
       description =
           "Folder holding bold/ and holistic_bias/ (default: GENGUARD_DATA_DIR, else"
@@ -143,7 +146,17 @@ final class AuditCampaignCommand implements Callable<Integer> {
     CampaignSpec spec = null;
     ResolvedCampaign resolved = null;
     String source = null;
-    CampaignResolver resolver = new CampaignResolver(() -> DataDirectory.resolve(sharedData));
+    CampaignResolver resolver =
+        new CampaignResolver(() -> DataDirectory.resolve(sharedData, SHARED_DATA));
+    if (sharedData != null && !sharedData.isBlank()) {
+      // The folder the user named, refused as the flag it is even where the campaign reads no
+      // shared data (before, a missing one failed the run, exit 1, naming --data-dir).
+      try {
+        DataDirectory.resolve(sharedData, SHARED_DATA);
+      } catch (DataDirectory.UnusableDataDirectoryException e) {
+        return unusable(e);
+      }
+    }
     if (which.file != null) {
       // Parse and resolve before connecting anywhere: a bad file (missing, a folder or unreadable
       // too, as the template file it names), or one the shared data refuse, is refused even with
@@ -156,6 +169,8 @@ final class AuditCampaignCommand implements Callable<Integer> {
         resolved = resolver.resolve(spec, limits);
       } catch (InvalidCampaignException e) {
         return refused(e);
+      } catch (DataDirectory.UnusableDataDirectoryException e) {
+        return unusable(e);
       } catch (UnreadableSharedDataException e) {
         Progress.say("campaign not started, nothing was submitted: " + e.getMessage());
         return CommandLine.ExitCode.SOFTWARE;
@@ -243,6 +258,16 @@ final class AuditCampaignCommand implements Callable<Integer> {
    * not JSON is not the user's input: exit 1.
    */
   private static int refused(InvalidCampaignException e) {
+    Progress.say("campaign refused, nothing was submitted: " + e.getMessage());
+    return CommandLine.ExitCode.USAGE;
+  }
+
+  /**
+   * The shared data folder ({@code --shared-data}, {@code GENGUARD_DATA_DIR} or the default) is
+   * missing, not a folder or cannot be read: a usage error (exit 2) in one line naming where it
+   * came from, as {@code quality}'s and {@code train}'s {@code --data-dir}. Nothing was submitted.
+   */
+  private static int unusable(DataDirectory.UnusableDataDirectoryException e) {
     Progress.say("campaign refused, nothing was submitted: " + e.getMessage());
     return CommandLine.ExitCode.USAGE;
   }

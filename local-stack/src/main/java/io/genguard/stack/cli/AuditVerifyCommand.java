@@ -11,6 +11,7 @@ import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.provenance.manifest.VerificationKeyRing;
 import io.genguard.schemas.BoundedFiles;
 import io.genguard.schemas.Topics;
+import io.genguard.schemas.UnusablePaths;
 import io.genguard.stack.GenGuardStack;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -261,11 +262,9 @@ final class AuditVerifyCommand implements Callable<Integer> {
    * (exit 1). A missing file is left to the caller, which says so in its own words.
    */
   static void requireReadableFile(String flag, Path file) {
-    if (Files.isDirectory(file)) {
-      throw new IllegalArgumentException(flag + " " + file + " is a directory, not a file");
-    }
-    if (Files.exists(file) && !Files.isReadable(file)) {
-      throw new IllegalArgumentException(flag + " " + file + " cannot be read (permission denied)");
+    String why = UnusablePaths.whyNotAFileToRead(file);
+    if (why != null && !why.equals(UnusablePaths.MISSING)) {
+      throw new IllegalArgumentException(flag + " " + file + " " + why);
     }
   }
 
@@ -274,9 +273,9 @@ final class AuditVerifyCommand implements Callable<Integer> {
    * a command that checks every file it is given before it reads any.
    */
   static void requireExistingFile(String flag, Path file) {
-    requireReadableFile(flag, file);
-    if (!Files.exists(file)) {
-      throw new IllegalArgumentException(flag + " " + file + " does not exist");
+    String why = UnusablePaths.whyNotAFileToRead(file);
+    if (why != null) {
+      throw new IllegalArgumentException(flag + " " + file + " " + why);
     }
   }
 

@@ -699,14 +699,18 @@ class InvalidInputExitCodeTest {
                 missing.toString(),
                 "--classifier-labels",
                 LABELS));
+    // One line each: before the forty-eighth session, the usage line followed.
     assertThat(scoreErr)
-        .contains("score: --classifier-dir " + missing + " does not exist")
-        .doesNotContain("\tat ");
+        .startsWith("score: --classifier-dir " + missing + " does not exist")
+        .doesNotContain("\tat ", "usage:")
+        .hasLineCount(1);
     assertThat(score.out()).as("nothing scored").doesNotExist();
 
     String withoutErr =
         refusedWith2(new PassThroughCommands.Score(), score.args("--scorer", "onnx-classifier"));
-    assertThat(withoutErr).contains("score: --classifier-dir is required with onnx-classifier");
+    assertThat(withoutErr)
+        .startsWith("score: --classifier-dir is required with onnx-classifier")
+        .hasLineCount(1);
 
     String qualityErr =
         refusedWith2(
@@ -720,8 +724,9 @@ class InvalidInputExitCodeTest {
             "--classifier-labels",
             LABELS);
     assertThat(qualityErr)
-        .contains("--classifier-dir " + missing + " does not exist")
-        .doesNotContain("\tat ");
+        .startsWith("quality: --classifier-dir " + missing + " does not exist")
+        .doesNotContain("\tat ", "usage:")
+        .hasLineCount(1);
   }
 
   @Test
@@ -902,9 +907,11 @@ class InvalidInputExitCodeTest {
               score.args(
                   Stream.concat(Stream.of("--scorer", "onnx-classifier"), Stream.of(classifier))
                       .toArray(String[]::new)));
+      // One line: before the forty-eighth session, the usage line followed.
       assertThat(scoreErr)
           .startsWith("score: " + refusal.getValue() + System.lineSeparator())
-          .doesNotContain("\tat ");
+          .doesNotContain("\tat ")
+          .hasLineCount(1);
       assertThat(score.out()).as("nothing scored").doesNotExist();
 
       String qualityErr =
@@ -920,9 +927,12 @@ class InvalidInputExitCodeTest {
                           dir.resolve("QUALITY.md").toString()),
                       Stream.of(classifier))
                   .toArray(String[]::new));
+      // Named "quality: " as its other refusals are since the forty-eighth session (before, the
+      // bare message, then the usage line).
       assertThat(qualityErr)
-          .startsWith(refusal.getValue() + System.lineSeparator())
-          .doesNotContain("\tat ");
+          .startsWith("quality: " + refusal.getValue() + System.lineSeparator())
+          .doesNotContain("\tat ")
+          .hasLineCount(1);
     }
   }
 
@@ -1025,11 +1035,58 @@ class InvalidInputExitCodeTest {
     StdErr err = new StdErr();
     CommandRun run = err.during(() -> CommandRun.of(new AuditCampaignCommand(), args));
     assertThat(run.code()).as(err.text()).isEqualTo(1);
+    // Why, in words: before the forty-eighth session, "...needs: java.io.IOException: Is a
+    // directory", the exception's class.
     assertThat(err.text())
         .startsWith(
-            "[genguard] campaign not started, nothing was submitted: cannot read the shared")
-        .contains(unreadable.toAbsolutePath().toString(), "campaign.yaml: templates.holisticBias")
-        .doesNotContain("refused", "\tat ");
+            "[genguard] campaign not started, nothing was submitted: the shared data file "
+                + unreadable.toAbsolutePath()
+                + " that campaign.yaml: templates.holisticBias needs is a directory, not a file;")
+        .doesNotContain("refused", "\tat ", "Exception")
+        .hasLineCount(1);
+  }
+
+  @Test
+  void shouldRefuseASharedDataFolderThatIsMissingOrAFileAsAUsageErrorNamingTheFlag(
+      @TempDir Path dir) throws Exception {
+    String[] holistic = holisticCampaignArgs(dir);
+    Path campaignFile = Files.writeString(dir.resolve("inline.yaml"), CAMPAIGN);
+    Path missing = dir.resolve("no-such-data");
+    Path file = Files.writeString(dir.resolve("data.txt"), "not a folder");
+    String[][] cases = {
+      {missing.toString(), " does not exist;"}, {file.toString(), " is not a directory;"},
+    };
+    for (String[] folder : cases) {
+      // A campaign that reads the shared data, and one that does not: the folder named is refused
+      // either way. Before the forty-eighth session, the first failed (exit 1) naming --data-dir,
+      // the second ignored it.
+      String[] reads = holistic.clone();
+      reads[3] = folder[0];
+      String[] inline = {
+        "--file",
+        campaignFile.toString(),
+        "--shared-data",
+        folder[0],
+        "--api",
+        "http://127.0.0.1:1",
+        "--jdbc-url",
+        "jdbc:postgresql://127.0.0.1:1/audit"
+      };
+      for (String[] args : List.of(reads, inline)) {
+        assertThat(args[2]).isEqualTo("--shared-data");
+        String err = refusedWith2(new AuditCampaignCommand(), args);
+        assertThat(err)
+            .as(String.join(" ", args))
+            .startsWith(
+                "[genguard] campaign refused, nothing was submitted: the shared data folder "
+                    + Path.of(folder[0]).toAbsolutePath()
+                    + " (--shared-data)"
+                    + folder[1])
+            .endsWith("or pass --shared-data" + System.lineSeparator())
+            .doesNotContain("--data-dir", "\tat ")
+            .hasLineCount(1);
+      }
+    }
   }
 
   @Test

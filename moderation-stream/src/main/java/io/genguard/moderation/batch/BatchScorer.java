@@ -27,6 +27,7 @@ import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.WordOcclusion;
 import io.genguard.schemas.ErrorMessages;
 import io.genguard.schemas.ReplacingFiles;
+import io.genguard.schemas.UnusablePaths;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -210,7 +211,11 @@ public final class BatchScorer {
       options = parse(args);
     } catch (IllegalArgumentException e) {
       stderr.println(e.getMessage());
-      stderr.println(USAGE);
+      // A classifier setting that cannot be used says what to change: the usage line is for the
+      // form of the command.
+      if (!(e instanceof ClassifierSettingException)) {
+        stderr.println(USAGE);
+      }
       return 2;
     }
     // The file the user named: a usage error (exit 2), as every other command's input file is,
@@ -347,19 +352,12 @@ public final class BatchScorer {
    * file, a folder, a file this user may not read), or null when it can be opened.
    */
   private static String unusableInput(Path in) {
-    if (Files.isDirectory(in)) {
-      return "is a directory, not a file";
-    }
-    if (!Files.exists(in)) {
-      return "does not exist";
-    }
-    if (!Files.isRegularFile(in)) {
+    String why = UnusablePaths.whyNotAFileToRead(in);
+    if (why == null && !Files.isRegularFile(in)) {
+      // A pipe or a device is not taken as input.
       return "is not a regular file";
     }
-    if (!Files.isReadable(in)) {
-      return "cannot be read (permission denied)";
-    }
-    return null;
+    return why;
   }
 
   static Options parse(String[] args) {
@@ -420,9 +418,26 @@ public final class BatchScorer {
     try {
       // It scores every text 0: a backfill with it would release whatever the rules miss.
       ScorerFactory.configured("--scorer", name);
-      return ScorerConfig.fromOptions(name, values);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("score: " + e.getMessage(), e);
+    }
+    try {
+      return ScorerConfig.fromOptions(name, values);
+    } catch (IllegalArgumentException e) {
+      throw new ClassifierSettingException("score: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A {@code --classifier-*} setting that cannot be used (a folder missing or incomplete, a label
+   * map that does not fit, a flag with another scorer): refused in one line, without the usage
+   * line.
+   */
+  static final class ClassifierSettingException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    ClassifierSettingException(String message, IllegalArgumentException cause) {
+      super(message, cause);
     }
   }
 

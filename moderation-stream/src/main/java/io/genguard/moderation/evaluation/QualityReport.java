@@ -185,7 +185,14 @@ public final class QualityReport {
       options = io.genguard.moderation.train.TrainCommand.parseOptions(args, allowed);
       io.genguard.moderation.train.TrainCommand.intOption(
           options, "holistic-sample", HOLISTIC_SAMPLE, 1, 1_000_000);
-      scorers = scorers(options);
+      try {
+        scorers = scorers(options);
+      } catch (IllegalArgumentException e) {
+        // A classifier setting that cannot be used says what to change; the usage line after it
+        // (as before) only hid that line.
+        System.err.println("quality: " + e.getMessage());
+        return 2;
+      }
       if (options.containsKey("out")) {
         requireWritableOutFile(Path.of(options.get("out")));
       }

@@ -1,5 +1,6 @@
 package io.genguard.moderation.train;
 
+import io.genguard.schemas.UnusablePaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
@@ -13,6 +14,9 @@ public final class DataDirectory {
   /** Environment variable that overrides the default data location. */
   public static final String ENV = "GENGUARD_DATA_DIR";
 
+  /** The flag of {@code train} and {@code quality} that names the folder. */
+  public static final String FLAG = "--data-dir";
+
   private DataDirectory() {}
 
   /**
@@ -23,7 +27,15 @@ public final class DataDirectory {
    *     be used when it is missing, not a folder or cannot be read
    */
   public static Path resolve(String explicit) {
-    return resolve(explicit, System::getenv, Path.of("").toAbsolutePath());
+    return resolve(explicit, FLAG);
+  }
+
+  /**
+   * {@link #resolve(String)} for a command whose flag for the folder is {@code flag} ({@code audit
+   * campaign}'s {@code --shared-data}): a message names that flag, not {@value #FLAG}.
+   */
+  public static Path resolve(String explicit, String flag) {
+    return resolve(explicit, flag, System::getenv, Path.of("").toAbsolutePath());
   }
 
   /**
@@ -33,17 +45,23 @@ public final class DataDirectory {
    * @param workingDirectory where the repository root is looked for, for the default
    */
   static Path resolve(String explicit, UnaryOperator<String> environment, Path workingDirectory) {
+    return resolve(explicit, FLAG, environment, workingDirectory);
+  }
+
+  private static Path resolve(
+      String explicit, String flag, UnaryOperator<String> environment, Path workingDirectory) {
     if (explicit != null && !explicit.isBlank()) {
-      return require(Path.of(explicit), "--data-dir");
+      return require(Path.of(explicit), flag, flag);
     }
     String fromEnv = environment.apply(ENV);
     if (fromEnv != null && !fromEnv.isBlank()) {
-      return require(Path.of(fromEnv), ENV);
+      return require(Path.of(fromEnv), ENV, flag);
     }
     Path root = repositoryRoot(workingDirectory);
     return require(
         root.resolve("..").resolve("shared").resolve("data").normalize(),
-        "the default, ../shared/data beside the repository");
+        "the default, ../shared/data beside the repository",
+        flag);
   }
 
   /** The nearest directory at or above {@code start} that holds the parent pom and this module. */
@@ -57,16 +75,10 @@ public final class DataDirectory {
     return start;
   }
 
-  private static Path require(Path dir, String origin) {
-    String why;
-    if (!Files.exists(dir)) {
-      why = "does not exist";
-    } else if (!Files.isDirectory(dir)) {
-      why = "is not a directory";
-    } else if (!Files.isReadable(dir) || !Files.isExecutable(dir)) {
-      // Root lists any folder: only another user sees this.
-      why = "cannot be read";
-    } else {
+  private static Path require(Path dir, String origin, String flag) {
+    // Root lists any folder: only another user sees "cannot be read".
+    String why = UnusablePaths.whyNotAFolderToRead(dir);
+    if (why == null) {
       return dir;
     }
     throw new UnusableDataDirectoryException(
@@ -78,13 +90,15 @@ public final class DataDirectory {
             + why
             + "; put the shared data sets there, set "
             + ENV
-            + ", or pass --data-dir");
+            + ", or pass "
+            + flag);
   }
 
   /**
    * The shared data folder is missing, not a folder or cannot be read: a usage error for the
-   * commands that read it ({@code train}, {@code quality}), found before anything loads. An {@link
-   * IllegalStateException}, as {@link #resolve} threw before it had its own type.
+   * commands that read it ({@code train}, {@code quality}, {@code audit campaign}), found before
+   * anything loads. An {@link IllegalStateException}, as {@link #resolve} threw before it had its
+   * own type.
    */
   public static final class UnusableDataDirectoryException extends IllegalStateException {
     private static final long serialVersionUID = 1L;

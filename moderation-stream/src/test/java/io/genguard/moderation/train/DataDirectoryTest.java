@@ -46,4 +46,17 @@ class DataDirectoryTest {
     assertThat(DataDirectory.resolve(null, Map.of(DataDirectory.ENV, dir.toString())::get, dir))
         .isEqualTo(dir);
   }
+
+  @Test
+  void shouldNameTheFlagOfTheCommandThatNamedTheFolder(@TempDir Path dir) {
+    Path missing = dir.resolve("no-such-data");
+    // audit campaign's flag is --shared-data: before, its message named --data-dir.
+    assertThatThrownBy(() -> DataDirectory.resolve(missing.toString(), "--shared-data"))
+        .isInstanceOf(DataDirectory.UnusableDataDirectoryException.class)
+        .hasMessage(
+            "the shared data folder "
+                + missing
+                + " (--shared-data) does not exist; put the shared data sets there, set"
+                + " GENGUARD_DATA_DIR, or pass --shared-data");
+  }
 }

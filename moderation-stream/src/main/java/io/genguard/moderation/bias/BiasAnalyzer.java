@@ -1,6 +1,7 @@
 package io.genguard.moderation.bias;
 
 import io.genguard.moderation.scoring.NgramLogisticModel;
+import io.genguard.moderation.scoring.NormalizedText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -161,7 +162,12 @@ public final class BiasAnalyzer implements Function<String, BiasFindings> {
 
   /** Groups, targeted groups and stereotype signal of one text. */
   public BiasFindings analyze(String text) {
-    List<String> words = IdentityLexicon.words(text);
+    return analyze(NormalizedText.of(text));
+  }
+
+  /** {@link #analyze(String)} reading the words {@code text} holds (normalized once, shared). */
+  public BiasFindings analyze(NormalizedText text) {
+    List<String> words = text.words();
     List<IdentityLexicon.Mention> mentions = lexicon.mentions(words);
     if (mentions.isEmpty()) {
       return BiasFindings.NONE;

@@ -2,6 +2,7 @@ package io.genguard.moderation.pipeline;
 
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.moderation.bias.BiasAnalyzer;
 import io.genguard.moderation.bias.BiasFindings;
 import io.genguard.moderation.job.BatchModerator;
 import io.genguard.moderation.policy.ModerationFindings;
@@ -13,6 +14,7 @@ import io.genguard.moderation.policy.RuleFindings;
 import io.genguard.moderation.scoring.Category;
 import io.genguard.moderation.scoring.ContentScorer;
 import io.genguard.moderation.scoring.ContentScores;
+import io.genguard.moderation.scoring.NormalizedText;
 import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.EventIds;
@@ -123,7 +125,7 @@ public final class ContentModerator implements BatchModerator {
       ProvenanceChecker.Checked checked = null;
       if (failed[i] == null) {
         try {
-          groups = biasAnalysis.apply(screened.get(i).textForScoring());
+          groups = bias(screened.get(i));
           matched = RuleFindings.of(screened.get(i).textForScoring());
           checked = provenance.inspect(outputs.get(i), outputs.get(i).getText());
         } catch (RuntimeException | StackOverflowError e) {
@@ -208,6 +210,17 @@ public final class ContentModerator implements BatchModerator {
       verdicts.add(verdict(output, result, findings, policy.decide(findings), versions));
     }
     return verdicts;
+  }
+
+  /**
+   * The groups of one screened text. The analyzer reads the words the screening's language check
+   * normalized and split already (the same words, {@link NormalizedText}); another function (a
+   * test's) gets the text.
+   */
+  private BiasFindings bias(TextScreening.Result screened) {
+    return biasAnalysis instanceof BiasAnalyzer analyzer
+        ? analyzer.analyze(screened.normalized())
+        : biasAnalysis.apply(screened.textForScoring());
   }
 
   /** What failed on one output, for its verdict's scorer-error reason (cut to 200 characters). */

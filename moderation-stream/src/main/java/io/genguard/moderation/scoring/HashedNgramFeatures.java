@@ -135,7 +135,11 @@ public final class HashedNgramFeatures {
 
   /** Both vectors of a raw text from one pass over it. */
   public Vectors extractBoth(String text) {
-    List<String> words = words(TextNormalizer.normalize(text));
+    return extractBothFromWords(words(TextNormalizer.normalize(text)));
+  }
+
+  /** {@link #extractBoth} of the text whose {@link #words} of the normalized form these are. */
+  public Vectors extractBothFromWords(List<String> words) {
     IntList wordCodes = new IntList(words.size() * maxWordN);
     for (int i = 0; i < words.size(); i++) {
       long h = FNV_OFFSET;

@@ -71,14 +71,26 @@ public record NgramLogisticModel(
 
   /** Calibrated probability of one head for one text (the highest over its chunks). */
   public double probability(String head, String text) {
+    return probability(head, NormalizedText.of(text));
+  }
+
+  /**
+   * {@link #probability(String, String)} of {@code text}'s text; a text of one chunk is read from
+   * the words it holds, not normalized again.
+   */
+  public double probability(String head, NormalizedText text) {
     LinearHead linear = heads.get(head);
     if (linear == null) {
       throw new IllegalArgumentException(
           "n-gram model " + modelVersion + " has no head '" + head + "'; it has " + heads.keySet());
     }
     double margin = Double.NEGATIVE_INFINITY;
-    for (String chunk : chunks(text)) {
-      margin = Math.max(margin, linear.margin(vectorFor(head, features.extractBoth(chunk))));
+    for (String chunk : chunks(text.text())) {
+      HashedNgramFeatures.Vectors vectors =
+          chunk.equals(text.text())
+              ? features.extractBothFromWords(text.words())
+              : features.extractBoth(chunk);
+      margin = Math.max(margin, linear.margin(vectorFor(head, vectors)));
     }
     return linear.calibration().probability(margin);
   }

@@ -63,6 +63,11 @@ public final class TextNormalizer {
     if (hasRunOfFour(s)) {
       s = REPEATED_CHAR.matcher(s).replaceAll("$1$1$1");
     }
+    return collapseWhitespace(s);
+  }
+
+  /** The normalizer's last step: runs of whitespace as one space, the ends trimmed. */
+  static String collapseWhitespace(String s) {
     return needsWhitespaceCollapse(s) ? WHITESPACE.matcher(s).replaceAll(" ").trim() : s.trim();
   }
 

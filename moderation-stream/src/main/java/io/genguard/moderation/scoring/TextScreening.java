@@ -45,10 +45,24 @@ public final class TextScreening {
    * @param textForScoring the text the scorers should see (possibly truncated, never null)
    * @param findings problems found, empty when the text is fine
    * @param originalLength characters of the input after decoding
+   * @param normalized {@code textForScoring} normalized and split as far as the language check
+   *     needed it, for the other checks of the same text to read ({@link NormalizedText})
    */
-  public record Result(String textForScoring, List<Finding> findings, int originalLength) {
+  public record Result(
+      String textForScoring,
+      List<Finding> findings,
+      int originalLength,
+      NormalizedText normalized) {
     public Result {
       findings = List.copyOf(findings);
+      if (!normalized.text().equals(textForScoring)) {
+        throw new IllegalArgumentException("the normalized text is not the text for scoring");
+      }
+    }
+
+    /** A result whose text is normalized when first read. */
+    public Result(String textForScoring, List<Finding> findings, int originalLength) {
+      this(textForScoring, findings, originalLength, NormalizedText.of(textForScoring));
     }
 
     public boolean has(Issue issue) {
@@ -138,7 +152,8 @@ public final class TextScreening {
                   + cut
                   + " were scored"));
     }
-    String language = languageProblem(forScoring);
+    NormalizedText normalized = NormalizedText.of(forScoring);
+    String language = languageProblem(normalized);
     if (language != null) {
       findings.add(new Finding(Issue.UNSUPPORTED_LANGUAGE, language));
     }
@@ -146,7 +161,7 @@ public final class TextScreening {
     if (obfuscation != null) {
       findings.add(new Finding(Issue.OBFUSCATED, obfuscation));
     }
-    return new Result(forScoring, findings, text.length());
+    return new Result(forScoring, findings, text.length(), normalized);
   }
 
   /** A sentence saying how the text disguises words, else null. */
@@ -211,6 +226,12 @@ public final class TextScreening {
    * Shorter texts, and short ones without clear evidence, get the benefit of the doubt.
    */
   static String languageProblem(String text) {
+    return languageProblem(NormalizedText.of(text));
+  }
+
+  /** {@link #languageProblem(String)} reading the words {@code normalized} holds. */
+  static String languageProblem(NormalizedText normalized) {
+    String text = normalized.text();
     int letters = 0;
     int latin = 0;
     for (int i = 0; i < text.length(); ) {
@@ -236,7 +257,7 @@ public final class TextScreening {
           + letters
           + " letters); the scorers are trained on English only";
     }
-    List<String> words = HashedNgramFeatures.words(text.toLowerCase(Locale.ROOT));
+    List<String> words = normalized.lowerCaseWords();
     FunctionWords.Guess guess = FunctionWords.nonEnglish(words);
     if (guess != null) {
       return "the text is probably not English: "

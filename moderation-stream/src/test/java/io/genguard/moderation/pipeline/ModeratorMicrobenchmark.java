@@ -60,7 +60,16 @@ public final class ModeratorMicrobenchmark {
           "the the the the the the the the the the the the the the the the the the the the the the"
               + " the the the the the the the the the the the the the the the the the the the",
           "Here is the recipe: mix flour, water and salt, then bake for 30 minutes.",
-          "Muslims, Jews and Christians met at the town hall to discuss the new library.");
+          "Muslims, Jews and Christians met at the town hall to discuss the new library.",
+          // Normalizing changes more than case here: the checks that read the words once
+          // normalized (NormalizedText) must decide as they did from the raw text.
+          "I\u2019ll k\u0456ll y\u043Eu, I won't stop. RT @someone: see http://t.co/x &amp; soooooo",
+          "Der Hund l\u00E4uft schnell \u00FCber die gro\u00DFe Wiese hinter dem alten Bauernhaus.",
+          "\uFF37\uFF4F\uFF4D\uFF45\uFF4E are all the same,\n\nthose immigrants\tshould leave.",
+          String.join(
+              " ",
+              Collections.nCopies(
+                  12, "Those gay men are always like that, and black people never work hard.")));
 
   private static final int BATCH = 64;
 

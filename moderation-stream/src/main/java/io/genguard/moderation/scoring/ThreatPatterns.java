@@ -361,6 +361,9 @@ public final class ThreatPatterns {
           "this");
   private static final int MAX_SPELLING_LENGTH =
       SPELLINGS.keySet().stream().mapToInt(String::length).max().orElse(0);
+  // Per length, a bit per letter a-z that some spelling of that length starts with: a word no
+  // spelling could be is appended as it is, without a substring and a map lookup (most words).
+  private static final int[] SPELLING_FIRST_LETTERS = firstLetters(SPELLINGS.keySet());
 
   private ThreatPatterns() {}
 
@@ -426,18 +429,53 @@ public final class ThreatPatterns {
     for (int i = start; i < end; i++) {
       apostrophe |= isApostrophe(s.charAt(i));
     }
-    if (apostrophe || end - start <= MAX_SPELLING_LENGTH) {
+    if (apostrophe || maySpell(s, start, end)) {
       out.append(expand(s.substring(start, end).replace('\u2019', '\'').replace('\u2018', '\'')));
     } else {
       out.append(s, start, end);
     }
   }
 
+  /**
+   * Whether {@code s} from {@code start} to {@code end} could be a key of {@link #SPELLINGS}: no
+   * longer than the longest, and starting with a letter some key of its length starts with.
+   */
+  private static boolean maySpell(String s, int start, int end) {
+    int length = end - start;
+    if (length > MAX_SPELLING_LENGTH) {
+      return false;
+    }
+    char first = s.charAt(start);
+    return first >= 'a' && first <= 'z' && (SPELLING_FIRST_LETTERS[length] & letterBit(first)) != 0;
+  }
+
+  private static int[] firstLetters(Set<String> spellings) {
+    int[] letters = new int[MAX_SPELLING_LENGTH + 1];
+    for (String spelling : spellings) {
+      char first = spelling.charAt(0);
+      if (first < 'a' || first > 'z') {
+        throw new IllegalStateException("a chat spelling must start with a-z: " + spelling);
+      }
+      letters[spelling.length()] |= letterBit(first);
+    }
+    return letters;
+  }
+
+  private static int letterBit(char letter) {
+    return 1 << (letter - 'a');
+  }
+
+  /** The chat spellings the rules expand (for the tests). */
+  static Set<String> spellings() {
+    return SPELLINGS.keySet();
+  }
+
   private static boolean isApostrophe(char c) {
     return c == '\'' || c == '\u2019' || c == '\u2018';
   }
 
-  private static String expand(String word) {
+  /** A word of a sentence as the rules read it: its chat spelling or contraction expanded. */
+  static String expand(String word) {
     String spelled = SPELLINGS.get(word);
     if (spelled != null) {
       return spelled;

@@ -176,4 +176,42 @@ class ThreatPatternsTest {
     texts.addAll(CueEquivalence.authoredExamples());
     CueEquivalence.assertCuesChangeNothing(texts, ThreatPatterns::find, 100);
   }
+
+  @Test
+  void shouldExpandEveryChatSpellingAndLeaveEveryOtherWordAsItLookedItUp() {
+    // The words the rules read: every spelling, every word of up to three letters, and random
+    // longer ones (digits too); each as the lookup of every word up to the longest spelling gave.
+    List<String> words = new ArrayList<>(ThreatPatterns.spellings());
+    String letters = "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (char a : letters.toCharArray()) {
+      words.add("" + a);
+      for (char b : letters.toCharArray()) {
+        words.add("" + a + b);
+        for (char c : letters.toCharArray()) {
+          words.add("" + a + b + c);
+        }
+      }
+    }
+    java.util.SplittableRandom random = new java.util.SplittableRandom(48);
+    for (int i = 0; i < 200_000; i++) {
+      StringBuilder word = new StringBuilder();
+      int length = random.nextInt(4, 9);
+      for (int k = 0; k < length; k++) {
+        word.append(letters.charAt(random.nextInt(random.nextBoolean() ? 26 : letters.length())));
+      }
+      words.add(word.toString());
+    }
+    for (String spelling : ThreatPatterns.spellings()) {
+      assertThat(ThreatPatterns.normalize(spelling)).isNotEqualTo(spelling);
+    }
+    int longest = ThreatPatterns.spellings().stream().mapToInt(String::length).max().orElse(0);
+    for (String word : words) {
+      if (!TextNormalizer.normalize("x " + word + " x").equals("x " + word + " x")) {
+        continue; // a run of four letters, or the retweet marker "rt": the normalizer's, first
+      }
+      String expected = word.length() <= longest ? ThreatPatterns.expand(word) : word;
+      assertThat(ThreatPatterns.normalize(word)).as(word).isEqualTo(expected);
+      assertThat(ThreatPatterns.normalize("x " + word + " x")).isEqualTo("x " + expected + " x");
+    }
+  }
 }

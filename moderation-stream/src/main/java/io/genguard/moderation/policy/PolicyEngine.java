@@ -15,7 +15,6 @@ import io.genguard.moderation.scoring.TextScreening;
 import io.genguard.moderation.scoring.ThreatPatterns;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
@@ -204,13 +203,13 @@ public final class PolicyEngine {
                 worst.id(),
                 scores.score(worst),
                 rule.minScore(),
-                String.format(
-                    Locale.ROOT,
-                    "%s content (score %.3f, targeted-bias threshold %.2f) is aimed at %s",
-                    worst.id(),
-                    scores.score(worst),
-                    rule.minScore(),
-                    String.join(", ", bias.targetedGroups()))));
+                worst.id()
+                    + " content (score "
+                    + ReasonNumbers.fixed(scores.score(worst), 3)
+                    + ", targeted-bias threshold "
+                    + ReasonNumbers.fixed(rule.minScore(), 2)
+                    + ") is aimed at "
+                    + String.join(", ", bias.targetedGroups())));
       }
     }
     if (!bias.groups().isEmpty()
@@ -223,12 +222,12 @@ public final class PolicyEngine {
               null,
               bias.stereotypeScore(),
               rule.stereotypeThreshold(),
-              String.format(
-                  Locale.ROOT,
-                  "implicit-stereotype signal %.3f is at or above %.2f for %s",
-                  bias.stereotypeScore(),
-                  rule.stereotypeThreshold(),
-                  String.join(", ", bias.groups()))));
+              "implicit-stereotype signal "
+                  + ReasonNumbers.fixed(bias.stereotypeScore(), 3)
+                  + " is at or above "
+                  + ReasonNumbers.fixed(rule.stereotypeThreshold(), 2)
+                  + " for "
+                  + String.join(", ", bias.groups())));
     }
   }
 
@@ -260,27 +259,30 @@ public final class PolicyEngine {
             null,
             null,
             null,
-            String.format(
-                Locale.ROOT,
-                "a sentence %s (%s %s on \"%s\"): \"%s\"%s",
-                what,
-                kind,
-                first.rule(),
-                first.words(),
-                first.sentence(),
-                moreSentences(matches.size(), cap))));
+            "a sentence "
+                + what
+                + " ("
+                + kind
+                + " "
+                + first.rule()
+                + " on \""
+                + first.words()
+                + "\"): \""
+                + first.sentence()
+                + "\""
+                + moreSentences(matches.size(), cap)));
   }
 
   /** " (and N more sentences)" after the first of {@code matches}; "at least" at the cap. */
   private static String moreSentences(int matches, int cap) {
     return matches == 1
         ? ""
-        : String.format(
-            Locale.ROOT,
-            " (and %s%d more sentence%s)",
-            matches >= cap ? "at least " : "",
-            matches - 1,
-            matches == 2 ? "" : "s");
+        : " (and "
+            + (matches >= cap ? "at least " : "")
+            + (matches - 1)
+            + " more sentence"
+            + (matches == 2 ? "" : "s")
+            + ")";
   }
 
   /**

@@ -685,4 +685,78 @@ class PolicyEngineTest {
             "no generator watermark was detected (z = -1.01 over 1234 tokens); that means unknown"
                 + " origin, not human-written, and this policy requires the watermark");
   }
+
+  @Test
+  void shouldWriteTheRuleAndBiasReasonsAsTheFormatterDid() {
+    // Built by concatenation since the forty-eighth session; these are the templates the reasons
+    // were formatted with (Locale.ROOT), on texts with quotes, percent signs and non-ASCII.
+    for (int n = 1; n <= ThreatPatterns.MAX_MATCHES + 2; n++) {
+      List<RuleMatch> matches = new java.util.ArrayList<>();
+      for (int k = 0; k < n; k++) {
+        matches.add(
+            new RuleMatch("rule-" + k, "Say \"%d\" to M\u00FCller, 100% sure.", "say %s " + k));
+      }
+      String more =
+          n == 1
+              ? ""
+              : String.format(
+                  java.util.Locale.ROOT,
+                  " (and %s%d more sentence%s)",
+                  n >= ThreatPatterns.MAX_MATCHES ? "at least " : "",
+                  n - 1,
+                  n == 2 ? "" : "s");
+      assertThat(engine.decide(threatFindings("t1", matches)).reasons())
+          .singleElement()
+          .extracting(VerdictReason::message)
+          .isEqualTo(
+              String.format(
+                  java.util.Locale.ROOT,
+                  "a sentence %s (%s %s on \"%s\"): \"%s\"%s",
+                  "states a threat of violence",
+                  "threat pattern",
+                  "rule-0",
+                  "say %s 0",
+                  "Say \"%d\" to M\u00FCller, 100% sure.",
+                  more));
+    }
+    List<String> groups = List.of("race_ethnicity:black", "religion:muslim");
+    double[] hate = {0.6, 0.6125, 0.61249999, 0.7775, 0.9995, 0.99951, 1.0};
+    double[] signal = {0.85, 0.8125, 0.87649999, 0.9995, 0.99951, 1.0, 0.9};
+    for (int i = 0; i < hate.length; i++) {
+      double score = hate[i];
+      BiasFindings targeted = new BiasFindings(groups, groups, signal[i]);
+      PolicyVerdict verdict =
+          engine.decide(
+              ModerationFindings.builder("t1")
+                  .scores(scores(0.0, Category.HATE, score))
+                  .bias(targeted)
+                  .build());
+      VerdictReason aimed = reason(verdict, ReasonCodes.BIAS_TARGETED);
+      assertThat(aimed.message())
+          .isEqualTo(
+              String.format(
+                  java.util.Locale.ROOT,
+                  "%s content (score %.3f, targeted-bias threshold %.2f) is aimed at %s",
+                  aimed.category(),
+                  aimed.score(),
+                  aimed.threshold(),
+                  "race_ethnicity:black, religion:muslim"));
+      VerdictReason stereotype = reason(verdict, ReasonCodes.BIAS_STEREOTYPE);
+      assertThat(stereotype.message())
+          .isEqualTo(
+              String.format(
+                  java.util.Locale.ROOT,
+                  "implicit-stereotype signal %.3f is at or above %.2f for %s",
+                  stereotype.score(),
+                  stereotype.threshold(),
+                  "race_ethnicity:black, religion:muslim"));
+    }
+  }
+
+  private static VerdictReason reason(PolicyVerdict verdict, String code) {
+    return verdict.reasons().stream()
+        .filter(reason -> reason.code().equals(code))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + code + " reason in " + verdict.reasons()));
+  }
 }

@@ -88,6 +88,17 @@ public final class AuditWriter {
   private static final Logger LOG = LoggerFactory.getLogger(AuditWriter.class);
 
   /**
+   * Closes the review items of a batch's final outcomes: arrays of request ids, their tenants and
+   * the outcomes, one per request and tenant. An item is matched on its request id (the primary
+   * key) and its tenant: another tenant's outcome under the same request id leaves it open.
+   */
+  static final String CLOSE_FINALS =
+      "update review_item r set state = f.outcome"
+          + " from unnest(?::text[], ?::text[], ?::text[]) f (request_id, tenant_id, outcome)"
+          + " where r.request_id = f.request_id and r.tenant_id = f.tenant_id"
+          + " and r.state in ('PENDING', 'DECIDED')";
+
+  /**
    * How long a resend's marker ({@code unfinished_flow.resend_started_at}, committed before the
    * send) marks other content under its request's records as {@code after_resend} while the resend
    * is not recorded as done: longer than a bulk resend of {@code MAX_BULK_RESEND} flows takes,
@@ -626,15 +637,18 @@ public final class AuditWriter {
       reviewDecided(reviews);
       // A release of an item decided with REJECT is taken down, and the item closed as RETRACTED:
       // the finals below then leave it alone.
-      int takenDown = RejectedReleases.takeDown(connection, releasedRequestIds(), now).size();
+      int takenDown = RejectedReleases.takeDown(connection, releases(), now).size();
       closeFinals(outcomes);
-      // A restated final decision closes the item as the lost outcome would have.
+      // A restated final decision closes the item as the lost outcome would have: its tenant's
+      // item only.
       batch(
           restatements,
-          "update review_item set state = ? where request_id = ? and state in ('PENDING', 'DECIDED')",
+          "update review_item set state = ? where request_id = ? and tenant_id = ?"
+              + " and state in ('PENDING', 'DECIDED')",
           (s, e) -> {
             s.setString(1, closedAs(e.getDecision()));
             s.setString(2, e.getRequestId());
+            s.setString(3, e.getTenantId());
           });
       // A REJECT read after the gate released its item (on a late verdict, not on an approval)
       // takes that release down too.
@@ -647,17 +661,20 @@ public final class AuditWriter {
       return reviews.stream().filter(e -> e.getAction() == ReviewAction.REJECT).toList();
     }
 
-    /** The requests this batch's RELEASED outcomes and restated releases name. */
-    private Set<String> releasedRequestIds() {
-      Set<String> released = new LinkedHashSet<>();
+    /**
+     * The requests this batch's RELEASED outcomes and restated releases name, with their tenant.
+     */
+    private Set<RejectedReleases.Release> releases() {
+      Set<RejectedReleases.Release> released = new LinkedHashSet<>();
       for (ReleaseGateOutcome outcome : outcomes) {
         if (outcome.getOutcome() == GateOutcome.RELEASED) {
-          released.add(outcome.getRequestId());
+          released.add(new RejectedReleases.Release(outcome.getTenantId(), outcome.getRequestId()));
         }
       }
       for (GateDecisionRestated restated : restatements) {
         if (restated.getDecision() == RestatedDecision.RELEASED) {
-          released.add(restated.getRequestId());
+          released.add(
+              new RejectedReleases.Release(restated.getTenantId(), restated.getRequestId()));
         }
       }
       return released;
@@ -939,23 +956,29 @@ public final class AuditWriter {
       List<ReleaseGateOutcome> held =
           rows.stream().filter(e -> e.getOutcome() == GateOutcome.HELD_FOR_REVIEW).toList();
       // A final outcome closes its item: one statement for the batch's finals (most requests were
-      // never held, so most ids match nothing). A request's first final in the batch closes it, as
-      // when each was its own update in batch order (the later ones found the item closed); one
-      // row per request, since PostgreSQL would pick any one of several joined to an item.
-      Map<String, String> finals = new LinkedHashMap<>();
+      // never held, so most ids match nothing). Only an outcome of the item's own tenant closes it:
+      // another tenant's outcome under the same request id leaves it open. A request's first final
+      // of the item's tenant in the batch closes it, as when each was its own update in batch
+      // order (the later ones found the item closed); one row per request and tenant, since
+      // PostgreSQL would pick any one of several joined to an item.
+      Map<TenantRequest, String> finals = new LinkedHashMap<>();
       for (ReleaseGateOutcome e : rows) {
         if (e.getOutcome() == GateOutcome.RELEASED || e.getOutcome() == GateOutcome.QUARANTINED) {
-          finals.putIfAbsent(e.getRequestId(), e.getOutcome().name());
+          finals.putIfAbsent(
+              new TenantRequest(e.getTenantId(), e.getRequestId()), e.getOutcome().name());
         }
       }
       if (!finals.isEmpty()) {
-        try (PreparedStatement close =
-            connection.prepareStatement(
-                "update review_item r set state = f.outcome"
-                    + " from unnest(?::text[], ?::text[]) f (request_id, outcome)"
-                    + " where r.request_id = f.request_id and r.state in ('PENDING', 'DECIDED')")) {
-          close.setArray(1, connection.createArrayOf("text", finals.keySet().toArray()));
-          close.setArray(2, connection.createArrayOf("text", finals.values().toArray()));
+        try (PreparedStatement close = connection.prepareStatement(CLOSE_FINALS)) {
+          close.setArray(
+              1,
+              connection.createArrayOf(
+                  "text", finals.keySet().stream().map(TenantRequest::requestId).toArray()));
+          close.setArray(
+              2,
+              connection.createArrayOf(
+                  "text", finals.keySet().stream().map(TenantRequest::tenantId).toArray()));
+          close.setArray(3, connection.createArrayOf("text", finals.values().toArray()));
           close.executeUpdate();
         }
       }
@@ -966,12 +989,12 @@ public final class AuditWriter {
       // driven by the few held ids, so the cost does not grow with the table.
       try (PreparedStatement close =
           connection.prepareStatement(
-              "update review_item r set state = f.outcome from (select request_id, outcome"
-                  + " from gate_outcome where outcome in ('RELEASED', 'QUARANTINED')"
-                  + " union all select request_id, case decision when 'RELEASED' then 'RELEASED'"
-                  + " else 'QUARANTINED' end from gate_restatement) f"
+              "update review_item r set state = f.outcome from (select request_id, tenant_id,"
+                  + " outcome from gate_outcome where outcome in ('RELEASED', 'QUARANTINED')"
+                  + " union all select request_id, tenant_id, case decision when 'RELEASED' then"
+                  + " 'RELEASED' else 'QUARANTINED' end from gate_restatement) f"
                   + " where r.request_id = any(?) and f.request_id = r.request_id"
-                  + " and r.state in ('PENDING', 'DECIDED')")) {
+                  + " and f.tenant_id = r.tenant_id and r.state in ('PENDING', 'DECIDED')")) {
         close.setArray(
             1,
             connection.createArrayOf(
@@ -979,6 +1002,9 @@ public final class AuditWriter {
         close.executeUpdate();
       }
     }
+
+    /** A request of a tenant: what a review item is matched on when a gate outcome closes it. */
+    private record TenantRequest(String tenantId, String requestId) {}
 
     private void reviews(List<ReviewDecision> rows) throws SQLException {
       batch(

@@ -52,17 +52,17 @@ public final class RejectedReleases {
    * transaction, under the chain lock, after the batch's outcomes and restatements are inserted and
    * its decisions applied, and before the outcomes close the review items.
    *
-   * @param releasedRequestIds the requests the batch's RELEASED outcomes and restatements name
+   * @param releases the requests the batch's RELEASED outcomes and restatements name, with the
+   *     tenant each names: only a release of the item's own tenant takes it down
    * @return the retractions recorded (none for most batches)
    */
   public static List<Retractions.Retracted> takeDown(
-      Connection connection, Collection<String> releasedRequestIds, Instant now)
-      throws SQLException {
-    if (releasedRequestIds.isEmpty()) {
+      Connection connection, Collection<Release> releases, Instant now) throws SQLException {
+    if (releases.isEmpty()) {
       return List.of();
     }
     List<Retractions.Retracted> retracted = new ArrayList<>();
-    for (Rejected item : decidedRejected(connection, releasedRequestIds)) {
+    for (Rejected item : decidedRejected(connection, releases)) {
       retract(connection, item, now).ifPresent(retracted::add);
     }
     return List.copyOf(retracted);
@@ -168,19 +168,32 @@ public final class RejectedReleases {
     return Optional.of(retracted);
   }
 
+  /** A release the gate made of a tenant's request, as an outcome or restatement names it. */
+  public record Release(String tenantId, String requestId) {}
+
   /** A review item decided with REJECT. */
   private record Rejected(String requestId, String reviewId, String decidedBy) {}
 
-  /** The items of the requests decided with REJECT and still open, locked, in request order. */
-  private static List<Rejected> decidedRejected(
-      Connection connection, Collection<String> requestIds) throws SQLException {
+  /**
+   * The items of the released requests decided with REJECT and still open, of the tenant the
+   * release names (another tenant's release under the same request id leaves the item alone),
+   * locked, in request order.
+   */
+  private static List<Rejected> decidedRejected(Connection connection, Collection<Release> releases)
+      throws SQLException {
     List<Rejected> found = new ArrayList<>();
+    List<Release> distinct = releases.stream().distinct().toList();
     try (PreparedStatement select =
         connection.prepareStatement(
-            "select request_id, review_id, decided_by from review_item where request_id = any(?)"
-                + " and state = 'DECIDED' and action = 'REJECT' order by request_id for update")) {
+            "select r.request_id, r.review_id, r.decided_by from review_item r"
+                + " join unnest(?::text[], ?::text[]) f (request_id, tenant_id)"
+                + " on r.request_id = f.request_id and r.tenant_id = f.tenant_id"
+                + " where r.state = 'DECIDED' and r.action = 'REJECT'"
+                + " order by r.request_id for update of r")) {
       select.setArray(
-          1, connection.createArrayOf("text", requestIds.stream().distinct().toArray()));
+          1, connection.createArrayOf("text", distinct.stream().map(Release::requestId).toArray()));
+      select.setArray(
+          2, connection.createArrayOf("text", distinct.stream().map(Release::tenantId).toArray()));
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
           found.add(new Rejected(rs.getString(1), rs.getString(2), rs.getString(3)));

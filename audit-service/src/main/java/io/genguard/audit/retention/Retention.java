@@ -270,10 +270,25 @@ public final class Retention {
     List<Applied> applied = new ArrayList<>();
     List<ReportPruned> pruned = new ArrayList<>();
     List<Policy> policies = policies(caller);
+    // A scope that fails (a lock timeout, a constraint) does not keep the other scopes, nor their
+    // sweeps, from this run: scopes are disjoint, each batch is a transaction of its own, and the
+    // failed scope is tried again by the next run, which a PartlyFailedException naming it says.
+    List<ScopeFailure> failures = new ArrayList<>();
     for (Policy policy : policies) {
       Instant cutoff = now.minus(Duration.ofDays(policy.retentionDays()));
       applied.addAll(
-          applyScope("TENANT", policy.tenantId(), List.of(), cutoff, policy.retentionDays(), now));
+          orNoted(
+              failures,
+              "TENANT",
+              policy.tenantId(),
+              () ->
+                  applyScope(
+                      "TENANT",
+                      policy.tenantId(),
+                      List.of(),
+                      cutoff,
+                      policy.retentionDays(),
+                      now)));
       pruned.addAll(
           pruneReports(
               "TENANT", policy.tenantId(), List.of(), cutoff, policy.retentionDays(), caller, now));
@@ -281,27 +296,117 @@ public final class Retention {
     if (defaultDays > 0 && caller.isGlobal()) {
       Instant cutoff = now.minus(Duration.ofDays(defaultDays));
       List<String> ownPolicies = policies.stream().map(Policy::tenantId).toList();
-      applied.addAll(applyScope("DEFAULT", null, ownPolicies, cutoff, defaultDays, now));
+      applied.addAll(
+          orNoted(
+              failures,
+              "DEFAULT",
+              null,
+              () -> applyScope("DEFAULT", null, ownPolicies, cutoff, defaultDays, now)));
       pruned.addAll(pruneReports("DEFAULT", null, ownPolicies, cutoff, defaultDays, caller, now));
     }
     // A batch deletes only the conflict rows of its own scope; each scope's other rows whose
     // record lost its content (a batch of another scope, an erasure) go by the scope's sweep, once
     // every scope's batches are done, so those a later scope's batch emptied go in this run too.
+    // A scope whose batches failed is swept too: a sweep reads only the rows' age and whether their
+    // record still has its content, whatever the scope's batches got to (a record its failed batch
+    // left keeps its conflict rows, their payload removed past the period, until a batch empties
+    // it and deletes them).
     for (Policy policy : policies) {
-      removeLateConflicts(
+      orNoted(
+          failures,
           "TENANT",
           policy.tenantId(),
-          List.of(),
-          now.minus(Duration.ofDays(policy.retentionDays())));
+          () -> {
+            removeLateConflicts(
+                "TENANT",
+                policy.tenantId(),
+                List.of(),
+                now.minus(Duration.ofDays(policy.retentionDays())));
+            return List.of();
+          });
     }
     if (defaultDays > 0 && caller.isGlobal()) {
-      removeLateConflicts(
+      List<String> ownPolicies = policies.stream().map(Policy::tenantId).toList();
+      orNoted(
+          failures,
           "DEFAULT",
           null,
-          policies.stream().map(Policy::tenantId).toList(),
-          now.minus(Duration.ofDays(defaultDays)));
+          () -> {
+            removeLateConflicts(
+                "DEFAULT", null, ownPolicies, now.minus(Duration.ofDays(defaultDays)));
+            return List.of();
+          });
     }
-    return new Run(applied, pruned);
+    Run run = new Run(applied, pruned);
+    if (!failures.isEmpty()) {
+      throw new PartlyFailedException(run, failures);
+    }
+    return run;
+  }
+
+  /** One scope's step of a run (its batches, its sweep). */
+  @FunctionalInterface
+  private interface ScopeStep<T> {
+    List<T> apply() throws SQLException;
+  }
+
+  /** What {@code step} returns, or nothing, with its failure noted, naming the scope. */
+  private static <T> List<T> orNoted(
+      List<ScopeFailure> failures, String scope, String tenant, ScopeStep<T> step) {
+    try {
+      return step.apply();
+    } catch (SQLException | RuntimeException e) {
+      String named = scope.equals("TENANT") ? "tenant " + tenant : "the default";
+      LOG.warn(
+          "Retention failed in the scope of {}; the other scopes go on and it is tried again at"
+              + " the next run: {}",
+          named,
+          e.toString());
+      failures.add(new ScopeFailure(named, e));
+      return List.of();
+    }
+  }
+
+  /** A scope's step that failed in a run: the scope ("tenant acme", "the default") and why. */
+  public record ScopeFailure(String scope, Exception cause) {}
+
+  /**
+   * A retention run that failed in one or more scopes: the others were applied and every scope
+   * swept ({@link #run() run()} says what was done); the failed scopes are tried again by the next
+   * run.
+   */
+  public static final class PartlyFailedException extends SQLException {
+    private static final long serialVersionUID = 1L;
+    private final transient Run run;
+    private final transient List<ScopeFailure> failures;
+
+    PartlyFailedException(Run run, List<ScopeFailure> failures) {
+      super(
+          "Retention failed in the scope of "
+              + String.join(
+                  ", ",
+                  failures.stream()
+                      .map(f -> f.scope() + " (" + f.cause() + ")")
+                      .distinct()
+                      .toList())
+              + "; the other scopes were applied ("
+              + run.batches().size()
+              + " batch(es)) and swept, and the failed ones are tried again at the next run",
+          failures.get(0).cause());
+      failures.stream().skip(1).forEach(f -> addSuppressed(f.cause()));
+      this.run = run;
+      this.failures = List.copyOf(failures);
+    }
+
+    /** What the run did in the scopes that did not fail. */
+    public Run run() {
+      return run;
+    }
+
+    /** The steps that failed, in the run's order. */
+    public List<ScopeFailure> failures() {
+      return failures;
+    }
   }
 
   /**

@@ -38,7 +38,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.apache.avro.specific.SpecificRecord;
@@ -780,18 +779,32 @@ public final class UnfinishedFlows {
               markResendStarted(connection, List.of(flow.eventId()), started);
               return flow.eventId();
             });
-    AtomicBoolean taken = new AtomicBoolean();
+    AtomicReference<Sending> taken = new AtomicReference<>();
     try {
       return send(requestId, kind, caller, sender, taken);
     } catch (RuntimeException | SQLException e) {
-      if (taken.get()) {
-        // Sent, but its action and count did not commit: the marker stays (for RESEND_UNDER_WAY),
-        // so that the answer to this send is not alerted as a forgery.
+      if (taken.get() != null) {
+        // Sent, but its action and count did not commit (a lost connection, a failed commit):
+        // recorded again in a transaction of its own, as a bulk resend records what the chunks
+        // before a failed one sent, so that a repeated call is not needed. The marker stays either
+        // way (for RESEND_UNDER_WAY), so that the answer to this send is not alerted as a forgery.
+        try {
+          Resent recorded = recordSentAfterFailure(requestId, taken.get(), caller, started, e);
+          LOG.warn(
+              "Request {}'s unfinished flow was sent again (Kafka took the record), but recording"
+                  + " the send failed; recorded in a transaction of its own (action {}): {}",
+              requestId,
+              recorded.actionId(),
+              e.toString());
+          return recorded;
+        } catch (RuntimeException | SQLException again) {
+          e.addSuppressed(again);
+        }
         LOG.warn(
             "Request {}'s unfinished flow was sent again (Kafka took the record), but recording"
-                + " the send failed: no unfinished.resend action and no count. Its resend marker"
-                + " stays, so what the send brings back within {} is kept as after a resend; look"
-                + " for the answer before sending it again: {}",
+                + " the send failed, twice: no unfinished.resend action and no count. Its resend"
+                + " marker stays, so what the send brings back within {} is kept as after a"
+                + " resend; look for the answer before sending it again: {}",
             requestId,
             AuditWriter.RESEND_UNDER_WAY,
             e.toString());
@@ -809,7 +822,7 @@ public final class UnfinishedFlows {
    * from one of the send.
    */
   private Resent send(
-      String requestId, Kind kind, Caller caller, Resender sender, AtomicBoolean taken)
+      String requestId, Kind kind, Caller caller, Resender sender, AtomicReference<Sending> taken)
       throws SQLException {
     return Transactions.inTransaction(
         dataSource,
@@ -824,15 +837,66 @@ public final class UnfinishedFlows {
           if (failure != null) {
             throw failure;
           }
-          taken.set(true);
-          String eventId = eventId(record);
-          Instant now = clock.instant();
-          ActionLog.Action action =
-              ActionLog.Action.of("unfinished.resend", flow.tenant(), requestId, eventId);
-          action.details().put("kind", flow.kind().name());
-          String actionId = ActionLog.record(connection, caller, action, now);
-          markResent(connection, List.of(flow.eventId()), actionId, now);
-          return new Resent(flow.kind(), eventId, actionId);
+          Sending sending =
+              new Sending(flow.eventId(), flow.kind(), flow.tenant(), eventId(record));
+          taken.set(sending);
+          return recordSend(connection, requestId, sending, caller, null);
+        });
+  }
+
+  /** A flow whose record Kafka took: its flow, kind and tenant, and the event sent again. */
+  private record Sending(String flowEventId, Kind kind, String tenant, String eventId) {}
+
+  /**
+   * Records a single resend: its {@code unfinished.resend} action (naming {@code failure}'s class
+   * when the first transaction that sent it could not record it) and the flow's count.
+   */
+  private Resent recordSend(
+      Connection connection, String requestId, Sending sent, Caller caller, Exception failure)
+      throws SQLException {
+    Instant now = clock.instant();
+    ActionLog.Action action =
+        ActionLog.Action.of("unfinished.resend", sent.tenant(), requestId, sent.eventId());
+    action.details().put("kind", sent.kind().name());
+    if (failure != null) {
+      // An exception's text may quote SQL values: the action names its class, the log has it.
+      action
+          .details()
+          .put(
+              "recordedAfter",
+              "failed: " + failure.getClass().getName() + " (in the audit service's log)");
+    }
+    String actionId = ActionLog.record(connection, caller, action, now);
+    markResent(connection, List.of(sent.flowEventId()), actionId, now);
+    return new Resent(sent.kind(), sent.eventId(), actionId);
+  }
+
+  /**
+   * Records a single resend Kafka took whose own transaction failed to record it, in a transaction
+   * of its own. A send the failed transaction did record after all (its commit failed on the way
+   * back, yet committed) is not recorded twice: its count is found (a send of this flow counted
+   * since the resend began) and that send's action returned.
+   */
+  private Resent recordSentAfterFailure(
+      String requestId, Sending sent, Caller caller, Instant started, Exception failure)
+      throws SQLException {
+    return Transactions.inTransaction(
+        dataSource,
+        connection -> {
+          ErasureLocks.lock(connection, List.of(requestId));
+          try (PreparedStatement counted =
+              connection.prepareStatement(
+                  "select action_id from unfinished_flow_resend where flow_event_id = ?"
+                      + " and resent_at >= ? order by resent_at limit 1")) {
+            counted.setString(1, sent.flowEventId());
+            counted.setObject(2, AuditWriter.time(started.truncatedTo(ChronoUnit.MICROS)));
+            try (ResultSet rs = counted.executeQuery()) {
+              if (rs.next()) {
+                return new Resent(sent.kind(), sent.eventId(), rs.getString(1));
+              }
+            }
+          }
+          return recordSend(connection, requestId, sent, caller, failure);
         });
   }
 

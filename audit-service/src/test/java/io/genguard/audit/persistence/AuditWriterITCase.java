@@ -658,6 +658,68 @@ class AuditWriterITCase {
                 "finals-held-later", "RELEASED"));
   }
 
+  /**
+   * Another tenant's gate outcome under an item's request id, read before or after the hold or
+   * restated, used to close the item; only the item's own tenant's outcome closes it now.
+   */
+  @Test
+  void shouldCloseAReviewItemOnlyByAnOutcomeOfItsOwnTenant() throws Exception {
+    Scenario held = Scenario.of("tenants-held", "acme", Decision.REVIEW, NOW);
+    Scenario heldOther = Scenario.of("tenants-held", "beta", Decision.REVIEW, NOW);
+    Scenario later = Scenario.of("tenants-later", "acme", Decision.REVIEW, NOW);
+    Scenario laterOther = Scenario.of("tenants-later", "beta", Decision.REVIEW, NOW);
+    Scenario restated = Scenario.of("tenants-restated", "acme", Decision.REVIEW, NOW);
+    Scenario restatedOther = Scenario.of("tenants-restated", "beta", Decision.REVIEW, NOW);
+    writer.write(AuditEvents.story(held));
+    writer.write(AuditEvents.story(restated));
+
+    // Another tenant's finals: before the hold is read, after it, and restated.
+    writer.write(List.of(finalOutcome(laterOther, GateOutcome.RELEASED, "tenants-other-1")));
+    writer.write(AuditEvents.story(later));
+    writer.write(
+        List.of(
+            finalOutcome(heldOther, GateOutcome.RELEASED, "tenants-other-2"),
+            AuditEvents.incoming(
+                Topics.GATE_RESTATEMENTS.name(),
+                AuditEvents.restatedRelease(
+                    restatedOther, NOW.plusSeconds(5), NOW.plusSeconds(6), null, null))));
+    assertThat(tenantsStates())
+        .as("items after another tenant's final outcomes")
+        .isEqualTo(
+            Map.of(
+                "tenants-held", "PENDING",
+                "tenants-later", "PENDING",
+                "tenants-restated", "PENDING"));
+
+    // The own tenant's final closes the item, also read after another tenant's in one batch.
+    writer.write(
+        List.of(
+            finalOutcome(heldOther, GateOutcome.QUARANTINED, "tenants-other-3"),
+            finalOutcome(held, GateOutcome.RELEASED, "tenants-own-1"),
+            finalOutcome(later, GateOutcome.QUARANTINED, "tenants-own-2")));
+    assertThat(tenantsStates())
+        .as("items after their own tenant's final outcomes")
+        .isEqualTo(
+            Map.of(
+                "tenants-held", "RELEASED",
+                "tenants-later", "QUARANTINED",
+                "tenants-restated", "PENDING"));
+  }
+
+  private static Map<String, String> tenantsStates() throws SQLException {
+    Map<String, String> states = new TreeMap<>();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select request_id, state from review_item where request_id like 'tenants-%'")) {
+      while (rs.next()) {
+        states.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    return states;
+  }
+
   private static IncomingEvent finalOutcome(Scenario s, GateOutcome outcome, String reviewId) {
     return AuditEvents.incoming(
         outcome == GateOutcome.RELEASED

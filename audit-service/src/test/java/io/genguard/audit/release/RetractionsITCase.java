@@ -189,6 +189,47 @@ class RetractionsITCase {
     assertThat(writer.rejectedReleasesTakenDown()).isEqualTo(1);
   }
 
+  /**
+   * The forty-seventh session's reports: a release naming another tenant under the request id of an
+   * item a person rejected took that item down (RETRACTED) and retracted the release, as if the
+   * gate had released the tenant's own output. Only a release of the item's own tenant does.
+   */
+  @Test
+  void shouldTakeDownARejectedItemOnlyOnAReleaseOfItsOwnTenant() throws Exception {
+    Scenario late = Scenario.of("late-tenant", "acme", Decision.RELEASE, NOW.minusSeconds(900));
+    Scenario other = Scenario.of("late-tenant", "beta", Decision.RELEASE, NOW.minusSeconds(900));
+    writer.write(heldWithoutVerdict(late));
+    writer.write(List.of(rejection(late, "review-tenant")));
+
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(),
+                AuditEvents.gateOutcome(
+                    other, GateOutcome.RELEASED, GateBasis.VERDICT, "other-tenant", NOW))));
+
+    assertThat(count("select count(*) from content_retraction")).isZero();
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'late-tenant'"
+                    + " and state = 'DECIDED' and action = 'REJECT'"))
+        .as("the item after another tenant's release")
+        .isEqualTo(1);
+    assertThat(writer.rejectedReleasesTakenDown()).isZero();
+
+    ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release)));
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'late-tenant'"
+                    + " and state = 'RETRACTED'"))
+        .isEqualTo(1);
+    assertThat(writer.rejectedReleasesTakenDown()).isEqualTo(1);
+  }
+
   @Test
   void shouldTakeDownALateReleaseWhenTheRejectionIsReadAfterIt() throws Exception {
     Scenario late = Scenario.of("late-after", "acme", Decision.RELEASE, NOW.minusSeconds(900));

@@ -2,6 +2,7 @@ package io.genguard.audit.retention;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -1190,6 +1191,93 @@ class RetentionITCase {
     retention.set("acme", 1, ADMIN);
     retention.apply(ADMIN);
     assertThat(count(acmeConflicts)).isZero();
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
+  /**
+   * The forty-seventh session's reviews: a retention run that failed in one scope threw before any
+   * scope's end-of-run conflict sweep (and before the scopes after it). Here the first scope's
+   * records are locked by another transaction past the database's lock timeout: the run goes on
+   * with the other scopes, sweeps every scope, then fails naming the scope.
+   */
+  @Test
+  void shouldApplyAndSweepTheOtherScopesWhenOneScopeFails() throws Exception {
+    GenerationOutput genuine =
+        GenerationOutput.newBuilder(
+                AuditEvents.output(Scenario.of("acme-new", "acme", Decision.RELEASE, RECENTLY)))
+            .setEventId("swept-event")
+            .setOutputId("swept-output")
+            .setText("ACME-SWEPT-TEXT")
+            .build();
+    // A forgery naming globex read first under acme's id; globex's period empties its record.
+    AuditWriter old = new AuditWriter(database.dataSource(), Clock.fixed(LONG_AGO, ZoneOffset.UTC));
+    old.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(genuine)
+                    .setTenantId("globex")
+                    .setRequestId("globex-old")
+                    .setText("FORGED")
+                    .build())));
+    new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC))
+        .write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), genuine)));
+    retention(0).set("globex", 30, ADMIN);
+    retention(0).apply(ADMIN);
+    String acmeConflicts = "select count(*) from event_id_conflict where tenant_id = 'acme'";
+    assertThat(count(acmeConflicts)).as("acme's conflict, under globex's emptied record").isOne();
+    // A tenant before acme whose old records another transaction holds.
+    old.write(AuditEvents.story(Scenario.of("aardvark-old", "aardvark", Decision.BLOCK, LONG_AGO)));
+    retention(0).set("aardvark", 1, ADMIN);
+    retention(0).set("acme", 1, ADMIN);
+    String url;
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      url = connection.getMetaData().getURL();
+      statement.execute("alter database " + connection.getCatalog() + " set lock_timeout = '1s'");
+    }
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    Throwable failure;
+    try (AuditDatabase timingOut =
+            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+        Connection holder = database.dataSource().getConnection()) {
+      holder.setAutoCommit(false);
+      try (Statement statement = holder.createStatement()) {
+        statement.execute("select seq from audit_log where tenant_id = 'aardvark' for update");
+      }
+      failure =
+          catchThrowable(
+              () ->
+                  new Retention(timingOut.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0, 3)
+                      .apply(ADMIN));
+      holder.rollback();
+    }
+
+    assertThat(count(acmeConflicts)).as("acme's conflict after acme's sweep").isZero();
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id in ('acme-old', 'acme-new')"
+                    + " and payload is not null and recorded_at < '2026-11-24T00:00:00Z'"))
+        .as("acme's records, after the failed scope")
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'aardvark-old'"
+                    + " and payload is null"))
+        .as("aardvark's records, held by the other transaction")
+        .isZero();
+    assertThat(failure)
+        .isInstanceOf(Retention.PartlyFailedException.class)
+        .hasMessageContaining("tenant aardvark")
+        .hasMessageContaining("lock timeout");
+    // The next run takes the failed scope.
+    retention(0).apply(ADMIN);
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'aardvark-old'"
+                    + " and payload is not null"))
+        .isZero();
     ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
     assertThat(whole.valid()).as(whole.summary()).isTrue();
   }

@@ -488,6 +488,57 @@ class UnfinishedFlowsITCase {
   }
 
   /**
+   * The forty-seventh session's reports: a single resend whose record Kafka took, but whose action
+   * and count were lost with its transaction (here its database connection is ended once the send
+   * is done), stayed unrecorded, so a repeated call sent it again. It is recorded in a transaction
+   * of its own, as a bulk resend records what its earlier chunks sent, and the call succeeds.
+   */
+  @Test
+  void shouldRecordASingleResendKafkaTookWhenItsTransactionIsLost() throws Exception {
+    Scenario single = Scenario.of("connection-lost", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(single)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(1);
+    Sent sent = new Sent();
+    // Kafka takes the record; then the resend's own connection, idle in its transaction while it
+    // sends, is ended by an administrator.
+    UnfinishedFlows.Resender connectionLost =
+        records -> {
+          UnfinishedFlows.Resender.Batch batch = sent.sendAll(records);
+          try {
+            assertThat(
+                    count(
+                        "select count(*) from (select pg_terminate_backend(pid) from"
+                            + " pg_stat_activity where datname = current_database()"
+                            + " and pid <> pg_backend_pid() and state = 'idle in transaction') t"))
+                .as("the resend's connection ended")
+                .isOne();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return batch;
+        };
+
+    UnfinishedFlows.Resent resent = flows.resend("connection-lost", null, ADMIN, connectionLost);
+
+    assertThat(sent.requests).as("taken by Kafka").hasSize(1);
+    assertThat(resent.actionId()).isNotNull();
+    assertThat(
+            count(
+                "select count(*) from unfinished_flow where request_id = 'connection-lost'"
+                    + " and resent_count = 1 and resend_action = '"
+                    + resent.actionId()
+                    + "'"))
+        .as("the send counted, with its action")
+        .isOne();
+    JsonNode details =
+        JSON.readTree(text("select details from api_action where action = 'unfinished.resend'"));
+    assertThat(details.path("recordedAfter").asText()).contains("SQLException");
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  /**
    * The forty-sixth session's report: a bulk resend recorded its action and counts after the last
    * chunk, so a later chunk that failed with an exception (not a refusal by Kafka) left the flows
    * the earlier chunks sent unrecorded (no action, resent_count 0), and a repeated call sent them

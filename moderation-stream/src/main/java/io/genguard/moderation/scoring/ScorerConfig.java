@@ -1,5 +1,6 @@
 package io.genguard.moderation.scoring;
 
+import io.genguard.schemas.UnusablePaths;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -171,15 +172,10 @@ public record ScorerConfig(
               + needs
               + ")");
     }
-    if (!Files.isDirectory(dir)) {
+    String unusable = UnusablePaths.whyNotAFolderToRead(dir);
+    if (unusable != null) {
       throw new IllegalArgumentException(
-          setting
-              + " "
-              + dir
-              + (Files.exists(dir) ? " is not a directory" : " does not exist")
-              + "; name the classifier's folder ("
-              + needs
-              + ")");
+          setting + " " + dir + " " + unusable + "; name the classifier's folder (" + needs + ")");
     }
     for (String file : OnnxClassifierScorer.FILES) {
       if (!Files.isRegularFile(dir.resolve(file))) {

@@ -122,8 +122,11 @@ public final class PlumbingBenchmark {
    * rate: after at least {@link #MIN_WARMUP_ROUNDS} rounds, a round at most 5% faster than the
    * round before (single rounds are noisy on a shared machine); at most {@link #MAX_WARMUP_ROUNDS}
    * rounds. The JIT compiler is what takes that long: it keeps compiling the broker's, Flink's and
-   * the clients' hot paths for minutes, taking a third to half of a core meanwhile (each round
-   * reports its share). Returns the outputs sent.
+   * the clients' hot paths for minutes. Each round reports the compilers' elapsed time ({@link
+   * CompilationMXBean#getTotalCompilationTime}, summed over the compiler threads, waiting for a
+   * core included) as a share of the round's: not CPU. Their CPU, read per thread with {@code
+   * docs/experiments/cpu_per_process.py --threads}, was a quarter of the JVM's in the forty-eighth
+   * session ({@code docs/experiments/plumbing-cpu-split-48.md}). Returns the outputs sent.
    */
   private static int warmUp(GenGuardStack stack, int perRound) throws Exception {
     CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
@@ -141,7 +144,7 @@ public final class PlumbingBenchmark {
           String.format(
               Locale.ROOT,
               "[genguard] warm-up round %d: %d outputs, %.0f outputs/s, JIT compiling %.0f%% of the"
-                  + " time",
+                  + " time (elapsed, summed over compiler threads; not CPU)",
               round,
               perRound,
               rate,

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,14 +53,53 @@ public final class CanonicalJson {
 
   private CanonicalJson() {}
 
+  /**
+   * Each generated event class's fields in key order, with the schema they were sorted for: sorted
+   * once per class rather than through a TreeMap for every record (and every nested record). A
+   * ClassValue is safe to read from any thread, and what it holds is never changed.
+   */
+  private static final ClassValue<SortedFields> SORTED_FIELDS =
+      new ClassValue<>() {
+        @Override
+        protected SortedFields computeValue(Class<?> type) {
+          if (!SpecificRecord.class.isAssignableFrom(type)) {
+            return SortedFields.NONE;
+          }
+          try {
+            Schema schema = SpecificData.get().getSchema(type);
+            return new SortedFields(schema, sortedPositions(schema));
+          } catch (RuntimeException e) {
+            return SortedFields.NONE; // sorted for each record instead
+          }
+        }
+      };
+
+  /** A schema's field positions in the order of their names. */
+  private record SortedFields(Schema schema, int[] positions) {
+    static final SortedFields NONE = new SortedFields(null, null);
+  }
+
+  private static int[] sortedPositions(Schema schema) {
+    List<Schema.Field> fields = new ArrayList<>(schema.getFields());
+    fields.sort(Comparator.comparing(Schema.Field::name));
+    int[] positions = new int[fields.size()];
+    for (int i = 0; i < positions.length; i++) {
+      positions[i] = fields.get(i).pos();
+    }
+    return positions;
+  }
+
   /** The event as a JSON tree (keys sorted). */
   public static ObjectNode toTree(IndexedRecord record) {
+    Schema schema = record.getSchema();
+    SortedFields known = SORTED_FIELDS.get(record.getClass());
+    // The class's schema is the record's own for a generated class; anything else is sorted now.
+    int[] positions = known.schema() == schema ? known.positions() : sortedPositions(schema);
+    List<Schema.Field> fields = schema.getFields();
     ObjectNode node = NODES.objectNode();
-    Map<String, JsonNode> sorted = new TreeMap<>();
-    for (Schema.Field field : record.getSchema().getFields()) {
-      sorted.put(field.name(), value(record.get(field.pos())));
+    for (int position : positions) {
+      node.set(fields.get(position).name(), value(record.get(position)));
     }
-    sorted.forEach(node::set);
     return node;
   }
 

@@ -158,11 +158,10 @@ public final class AuditChain {
 
   /**
    * The version-2 or -3 digest of {@code entry} for any seq, prepared without knowing the seq: the
-   * canonical text is written once with a marker seq and split around it, and the SHA-256 state
-   * after the part before the seq is kept. A writer prepares this before it takes the chain lock
-   * (writing and hashing the canonical text, payload included, is most of the work) and under the
-   * lock only hashes the seq and the short rest. The result equals {@link #digest} of the entry
-   * with that seq (tested).
+   * canonical text is written once with a marker seq and split around it. A writer prepares this
+   * before it takes the chain lock (writing the canonical text, and the payload's hash of version
+   * 3, is most of the work) and under the lock only hashes the two parts and the seq between them.
+   * The result equals {@link #digest} of the entry with that seq (tested).
    */
   public static PendingDigest pendingDigest(Entry entry) {
     Entry marked = entry.withSeq(SEQ_MARK);
@@ -173,8 +172,7 @@ public final class AuditChain {
     if (at < 0 || text.indexOf(marker, at + 1) >= 0) {
       return new PendingDigest(marked, null, null); // cannot happen; hash it whole later
     }
-    MessageDigest prefix = newSha256();
-    prefix.update(text.substring(0, at + "\"seq\":".length()).getBytes(StandardCharsets.UTF_8));
+    byte[] prefix = text.substring(0, at + "\"seq\":".length()).getBytes(StandardCharsets.UTF_8);
     byte[] suffix = text.substring(at + marker.length()).getBytes(StandardCharsets.UTF_8);
     return new PendingDigest(marked, prefix, suffix);
   }
@@ -182,10 +180,10 @@ public final class AuditChain {
   /** See {@link #pendingDigest}. */
   public static final class PendingDigest {
     private final Entry entry;
-    private final MessageDigest prefix;
+    private final byte[] prefix;
     private final byte[] suffix;
 
-    private PendingDigest(Entry entry, MessageDigest prefix, byte[] suffix) {
+    private PendingDigest(Entry entry, byte[] prefix, byte[] suffix) {
       this.entry = entry;
       this.prefix = prefix;
       this.suffix = suffix;
@@ -193,17 +191,50 @@ public final class AuditChain {
 
     /** The entry's digest with this seq. */
     public byte[] digest(long seq) {
-      if (prefix != null) {
-        try {
-          MessageDigest digest = (MessageDigest) prefix.clone();
-          digest.update(Long.toString(seq).getBytes(StandardCharsets.US_ASCII));
-          digest.update(suffix);
-          return digest.digest();
-        } catch (CloneNotSupportedException e) {
-          // A provider whose SHA-256 cannot be cloned: hash the whole text below.
-        }
+      return digest(seq, new Hasher());
+    }
+
+    /** The entry's digest with this seq, hashed with the caller's (this thread's) hasher. */
+    public byte[] digest(long seq, Hasher hasher) {
+      if (prefix == null) {
+        return hasher.digest(entry.withSeq(seq));
       }
-      return AuditChain.digest(entry.withSeq(seq));
+      return hasher.sha256(prefix, Long.toString(seq).getBytes(StandardCharsets.US_ASCII), suffix);
+    }
+  }
+
+  /**
+   * One SHA-256 that one thread reuses record after record (a chain append makes its own): {@code
+   * MessageDigest.getInstance} for every digest of every record was a provider look-up and a new
+   * object each time. Not thread-safe, so never shared between threads (there is no static one).
+   * Each computation resets it first, so one that failed midway (an exception between two updates)
+   * leaves nothing in the next; every result is the same bytes as a fresh digest's (tested).
+   */
+  public static final class Hasher {
+    private final MessageDigest sha256 = newSha256();
+
+    /** SHA-256 of the parts, one after another. */
+    public byte[] sha256(byte[]... parts) {
+      sha256.reset();
+      for (byte[] part : parts) {
+        sha256.update(part);
+      }
+      return sha256.digest();
+    }
+
+    /** As {@link AuditChain#payloadSha256}, as bytes (what the payload_sha256 column holds). */
+    public byte[] payloadSha256(String payload) {
+      return sha256(payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** As {@link AuditChain#digest}. */
+    public byte[] digest(Entry entry) {
+      return sha256(canonical(entry).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** As {@link AuditChain#link}. */
+    public byte[] link(byte[] previousHash, byte[] digest) {
+      return sha256(previousHash, digest);
     }
   }
 

@@ -425,7 +425,7 @@ public final class AuditWriter {
                 + " e.request_id = ?) then ? end, ?, exists (select 1 from unfinished_flow f"
                 + " join audit_log a on a.event_id = ? and a.request_id = f.request_id"
                 + " and a.tenant_id is not distinct from ? where f.request_id = ?"
-                + " and f.kind = any(?) and (f.resent_at >= ? or f.resend_started_at >= ?)))"
+                + " and f.kind = any(?) and greatest(f.resent_at, f.resend_started_at) >= ?))"
                 + " on conflict do nothing returning after_resend")) {
       for (Conflict conflict : conflicts) {
         IncomingEvent event = conflict.event();
@@ -446,8 +446,10 @@ public final class AuditWriter {
         insert.setString(15, tenantOf(event));
         insert.setString(16, event.field("requestId"));
         insert.setArray(17, connection.createArrayOf("text", resentKinds(event).toArray()));
+        // One cutoff: greatest() skips a null and is null only when both are, so it is at or after
+        // the cutoff exactly when either time is, as "resent_at >= ? or resend_started_at >= ?"
+        // (the same cutoff bound twice) was; AuditWriterITCase.shouldMarkAfterResendByEitherTime.
         insert.setObject(18, time(clock.instant().minus(RESEND_UNDER_WAY)));
-        insert.setObject(19, time(clock.instant().minus(RESEND_UNDER_WAY)));
         try (ResultSet rs = insert.executeQuery()) {
           if (rs.next()) {
             kept.add(new Kept(conflict, rs.getBoolean(1)));

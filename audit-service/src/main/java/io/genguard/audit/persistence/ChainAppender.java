@@ -9,7 +9,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -57,11 +56,19 @@ public final class ChainAppender {
     OffsetDateTime recordedAtColumn = OffsetDateTime.ofInstant(recordedAt, ZoneOffset.UTC);
     // Everything but the seq is known now: prepare the digests before taking the lock, so that
     // other writers wait only for the seq to be hashed in.
+    // One SHA-256 for all of this call's digests (this thread's alone; it resets before each).
+    AuditChain.Hasher hasher = new AuditChain.Hasher();
     List<AuditChain.Entry> entries = new ArrayList<>(records.size());
+    List<byte[]> payloadDigests = new ArrayList<>(records.size());
     List<AuditChain.PendingDigest> digests = new ArrayList<>(records.size());
     for (ChainRecord record : records) {
-      AuditChain.Entry entry = entry(record, recordedAt);
+      byte[] payloadSha256 =
+          AuditChain.CURRENT_VERSION >= 3 && record.payload() != null
+              ? hasher.payloadSha256(record.payload())
+              : null;
+      AuditChain.Entry entry = entry(record, recordedAt, payloadSha256);
       entries.add(entry);
+      payloadDigests.add(payloadSha256);
       digests.add(AuditChain.pendingDigest(entry));
     }
     lock(connection);
@@ -80,8 +87,8 @@ public final class ChainAppender {
       for (int i = 0; i < entries.size(); i++) {
         seq++;
         AuditChain.Entry entry = entries.get(i).withSeq(seq);
-        byte[] digest = digests.get(i).digest(seq);
-        byte[] hash = AuditChain.link(previous, digest);
+        byte[] digest = digests.get(i).digest(seq, hasher);
+        byte[] hash = hasher.link(previous, digest);
         insert.setLong(1, seq);
         insert.setString(2, entry.eventId());
         insert.setString(3, entry.eventType());
@@ -96,9 +103,7 @@ public final class ChainAppender {
         insert.setBytes(12, digest);
         insert.setBytes(13, previous);
         insert.setBytes(14, hash);
-        insert.setBytes(
-            15,
-            entry.payloadSha256() == null ? null : HexFormat.of().parseHex(entry.payloadSha256()));
+        insert.setBytes(15, payloadDigests.get(i)); // the bytes entry.payloadSha256() is the hex of
         insert.addBatch();
         previous = hash;
       }
@@ -107,8 +112,12 @@ public final class ChainAppender {
     return seq;
   }
 
-  /** The record as hashed, its seq still open (0). */
-  private static AuditChain.Entry entry(ChainRecord record, Instant recordedAt) {
+  /**
+   * The record as hashed, its seq still open (0), with its payload's SHA-256 (null without a
+   * payload), as the entry's own constructor would compute it.
+   */
+  private static AuditChain.Entry entry(
+      ChainRecord record, Instant recordedAt, byte[] payloadSha256) {
     return new AuditChain.Entry(
         AuditChain.CURRENT_VERSION,
         0,
@@ -120,6 +129,7 @@ public final class ChainAppender {
         record.sourcePartition(),
         record.sourceOffset(),
         record.payload(),
-        recordedAt);
+        recordedAt,
+        AuditChain.hex(payloadSha256));
   }
 }

@@ -244,4 +244,65 @@ class CanonicalJsonTest {
         .isEqualTo(CanonicalJson.write(CanonicalJson.toTree(verdict).get("reasons")))
         .contains("\"code\"");
   }
+
+  /**
+   * toTree writes a record's fields in the order of their names, sorted once per generated class
+   * (the class's schema must be the record's own, or it sorts for the record): the same tree, in
+   * the same order, as the TreeMap of every record's fields it replaces built. Also for a record
+   * whose class has no schema of its own (a generic record) and for nested records.
+   */
+  @Test
+  void shouldBuildEachRecordsTreeWithItsFieldsInTheOrderOfTheirNames() throws Exception {
+    AuditEvents.Scenario scenario =
+        AuditEvents.Scenario.of(
+            "sorted-fields", "acme", Decision.BLOCK, Instant.parse("2026-12-07T10:15:30.123Z"));
+    List<org.apache.avro.specific.SpecificRecord> events =
+        List.of(
+            AuditEvents.request(scenario),
+            AuditEvents.output(scenario),
+            AuditEvents.verdict(scenario),
+            AuditEvents.gateOutcome(scenario),
+            metric(Map.of("hate", 3L)));
+    for (org.apache.avro.specific.SpecificRecord event : events) {
+      assertThat(event.getSchema())
+          .as("the class's schema is the record's own, which the sorted fields are cached for")
+          .isSameAs(org.apache.avro.specific.SpecificData.get().getSchema(event.getClass()));
+      ObjectNode tree = CanonicalJson.toTree(event);
+      assertFieldsInNameOrder(tree, event);
+      assertThat(CanonicalJson.write(tree)).isEqualTo(reference(tree));
+      org.apache.avro.generic.GenericData.Record generic =
+          new org.apache.avro.generic.GenericData.Record(event.getSchema());
+      for (org.apache.avro.Schema.Field field : event.getSchema().getFields()) {
+        generic.put(field.pos(), event.get(field.pos()));
+      }
+      assertThat(CanonicalJson.toTree(generic)).isEqualTo(tree);
+      assertThat(List.copyOf(iterable(CanonicalJson.toTree(generic).fieldNames())))
+          .isEqualTo(List.copyOf(iterable(tree.fieldNames())));
+    }
+  }
+
+  /** Keys of the tree and of every nested record's object are its schema's names, sorted. */
+  private static void assertFieldsInNameOrder(JsonNode tree, Object value) {
+    if (value instanceof org.apache.avro.generic.IndexedRecord record) {
+      List<String> names = new java.util.ArrayList<>();
+      record.getSchema().getFields().forEach(field -> names.add(field.name()));
+      java.util.Collections.sort(names);
+      assertThat(List.copyOf(iterable(tree.fieldNames())))
+          .as(record.getSchema().getName())
+          .isEqualTo(names);
+      for (org.apache.avro.Schema.Field field : record.getSchema().getFields()) {
+        assertFieldsInNameOrder(tree.get(field.name()), record.get(field.pos()));
+      }
+    } else if (value instanceof List<?> list) {
+      for (int i = 0; i < list.size(); i++) {
+        assertFieldsInNameOrder(tree.get(i), list.get(i));
+      }
+    }
+  }
+
+  private static <T> List<T> iterable(java.util.Iterator<T> iterator) {
+    List<T> items = new java.util.ArrayList<>();
+    iterator.forEachRemaining(items::add);
+    return items;
+  }
 }

@@ -162,4 +162,79 @@ class AuditChainTest {
           .isEqualTo(AuditChain.digest(whole));
     }
   }
+
+  /**
+   * A chain append reuses one Hasher for every digest of its records: each result must be the bytes
+   * a fresh MessageDigest gives, record after record, also after a computation that failed midway
+   * (here a null part, refused after the part before it was hashed).
+   */
+  @Test
+  void shouldGiveWithOneReusedHasherTheBytesOfAFreshDigestRecordAfterRecord() throws Exception {
+    SplittableRandom random = new SplittableRandom(20261207);
+    AuditChain.Hasher hasher = new AuditChain.Hasher();
+    byte[] previous = AuditChain.GENESIS;
+    byte[] freshPrevious = AuditChain.GENESIS;
+    for (int i = 0; i < 1_000; i++) {
+      String payload = "{\"i\":" + i + ",\"text\":\"é 😀 " + random.nextLong() + "\"}";
+      if (random.nextInt(5) == 0) {
+        byte[] part = payload.getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> hasher.sha256(part, null))
+            .isInstanceOf(NullPointerException.class);
+      }
+      byte[] payloadSha256 = hasher.payloadSha256(payload);
+      assertThat(payloadSha256)
+          .isEqualTo(
+              MessageDigest.getInstance("SHA-256")
+                  .digest(payload.getBytes(StandardCharsets.UTF_8)));
+      assertThat(java.util.HexFormat.of().formatHex(payloadSha256))
+          .isEqualTo(AuditChain.payloadSha256(payload));
+      AuditChain.Entry pending =
+          new AuditChain.Entry(
+              3,
+              0,
+              "event-" + i,
+              "GenerationOutput",
+              "acme",
+              "req-" + i,
+              "gen.outputs",
+              random.nextInt(8),
+              random.nextLong(1_000_000),
+              payload,
+              AT,
+              java.util.HexFormat.of().formatHex(payloadSha256));
+      long seq = 1 + i;
+      byte[] digest = AuditChain.pendingDigest(pending).digest(seq, hasher);
+      assertThat(digest).isEqualTo(AuditChain.digest(pending.withSeq(seq)));
+      assertThat(hasher.digest(pending.withSeq(seq))).isEqualTo(digest);
+      previous = hasher.link(previous, digest);
+      freshPrevious = AuditChain.hash(freshPrevious, entry(pending.withSeq(seq)));
+      assertThat(previous).as("hash of record %d", i).isEqualTo(freshPrevious);
+    }
+  }
+
+  /** The entry as its own constructor computes the payload's hash (no hasher involved). */
+  private static AuditChain.Entry entry(AuditChain.Entry with) {
+    return new AuditChain.Entry(
+        with.chainVersion(),
+        with.seq(),
+        with.eventId(),
+        with.eventType(),
+        with.tenantId(),
+        with.requestId(),
+        with.sourceTopic(),
+        with.sourcePartition(),
+        with.sourceOffset(),
+        with.payload(),
+        with.recordedAt());
+  }
+
+  @Test
+  void shouldLeaveNothingOfAComputationThatFailedMidwayInTheNext() throws Exception {
+    AuditChain.Hasher hasher = new AuditChain.Hasher();
+    byte[] first = "first".getBytes(StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> hasher.sha256(first, null)).isInstanceOf(NullPointerException.class);
+    assertThat(hasher.payloadSha256("second"))
+        .isEqualTo(
+            MessageDigest.getInstance("SHA-256").digest("second".getBytes(StandardCharsets.UTF_8)));
+  }
 }

@@ -396,6 +396,70 @@ class AuditWriterITCase {
   }
 
   /**
+   * A conflict is after_resend when the flow's last send (resent_at) or its resend marker
+   * (resend_started_at) is at most RESEND_UNDER_WAY old, whichever of them is set: the insert asks
+   * greatest(resent_at, resend_started_at) against one cutoff, where it bound the cutoff twice
+   * ("or"). Every combination of unset, recent and old, each in its own request.
+   */
+  @Test
+  void shouldMarkAfterResendByEitherTime() throws Exception {
+    Instant recent = NOW.minus(AuditWriter.RESEND_UNDER_WAY).plusSeconds(60);
+    Instant old = NOW.minus(AuditWriter.RESEND_UNDER_WAY).minusSeconds(60);
+    Instant[][] times = {
+      {null, null},
+      {recent, null},
+      {null, recent},
+      {old, null},
+      {null, old},
+      {old, recent},
+      {recent, old},
+      {old, old},
+      {recent, recent}
+    };
+    Map<String, Boolean> expected = new TreeMap<>();
+    List<IncomingEvent> again = new ArrayList<>();
+    for (int i = 0; i < times.length; i++) {
+      Scenario s = Scenario.of("either-time-" + i, "acme", Decision.RELEASE, NOW);
+      writer.write(AuditEvents.story(s));
+      flowResent(s, "NO_ANSWER");
+      try (Connection connection = database.dataSource().getConnection();
+          Statement st = connection.createStatement()) {
+        st.executeUpdate(
+            "update unfinished_flow set resent_at = "
+                + timestamp(times[i][0])
+                + ", resend_started_at = "
+                + timestamp(times[i][1])
+                + " where request_id = '"
+                + s.requestId()
+                + "'");
+      }
+      expected.put(s.requestId(), times[i][0] == recent || times[i][1] == recent);
+      again.add(
+          AuditEvents.incoming(
+              Topics.GENERATION_OUTPUTS.name(),
+              GenerationOutput.newBuilder(AuditEvents.output(s)).setText("again " + i).build()));
+    }
+    writer.write(again);
+
+    Map<String, Boolean> marked = new TreeMap<>();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement st = connection.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "select request_id, after_resend from event_id_conflict"
+                    + " where request_id like 'either-time-%'")) {
+      while (rs.next()) {
+        marked.put(rs.getString(1), rs.getBoolean(2));
+      }
+    }
+    assertThat(marked).isEqualTo(expected);
+  }
+
+  private static String timestamp(Instant at) {
+    return at == null ? "null" : "timestamptz '" + at + "'";
+  }
+
+  /**
    * Records a flow of the scenario's request as sent again once, now, as UnfinishedFlows#resend
    * does (the flow's row names the request's record rather than a FlowUnfinished record: the writer
    * reads only its request, kind and count).

@@ -175,6 +175,13 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private boolean sweeping;
 
   private String resumeAt;
+
+  /**
+   * A request found to have no output waiting beside its first while the record (or sweep piece)
+   * now processed is: nothing puts one in between, so deleting it need not look it up again.
+   */
+  private String noContender;
+
   private int sweepPieces;
   private long sweptEntries;
   private ProcessorContext<String, byte[]> context;
@@ -211,6 +218,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   @Override
   public void process(Record<byte[], byte[]> record) {
+    noContender = null;
     RecordMetadata source =
         context.recordMetadata().orElseThrow(() -> new IllegalStateException("No record metadata"));
     String topic = source.topic();
@@ -526,6 +534,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   /** Deletes the output waiting beside the request's first, if one does. */
   private void dropContender(String requestId) {
+    if (requestId.equals(noContender)) {
+      return; // looked up while this record was processed: none
+    }
     String key = contenderKey(requestId);
     if (store.get(key) != null) {
       store.delete(key);
@@ -756,7 +767,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     }
     if (keepsForgedOut && entry.state() == GateEntry.State.WAITING && entry.output() != null) {
       GateEntry beside = store.get(contenderKey(requestId));
-      if (beside != null) {
+      if (beside == null) {
+        noContender = requestId;
+      } else {
         GenerationOutput other = Topics.GENERATION_OUTPUTS.codec().decode(beside.output());
         GenerationOutput first = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
         if (integrityMismatch(other, verdict) == null
@@ -793,10 +806,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     if (!awaited) {
       return; // a repeated verdict never decides twice
     }
+    // The slim verdict goes on as it is: decoding the bytes just encoded gives an equal one.
+    ModerationVerdict kept = slim(verdict);
     decideIfComplete(
         requestId,
-        entry.withVerdict(
-            Topics.MODERATION_VERDICTS.codec().encode(slim(verdict)), clock.millis()));
+        entry.withVerdict(Topics.MODERATION_VERDICTS.codec().encode(kept), clock.millis()),
+        kept);
   }
 
   /**
@@ -804,7 +819,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * output's attributes above all, would otherwise sit in the store next to the output itself, and
    * a held entry could then outgrow what the changelog accepts.
    */
-  private static ModerationVerdict slim(ModerationVerdict verdict) {
+  static ModerationVerdict slim(ModerationVerdict verdict) {
     return ModerationVerdict.newBuilder(verdict)
         .setCategoryScores(Map.of())
         .setGroups(List.of())
@@ -900,12 +915,21 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   }
 
   private void decideIfComplete(String requestId, GateEntry entry) {
+    decideIfComplete(requestId, entry, null);
+  }
+
+  /**
+   * As above, with the verdict {@code entry} holds already decoded ({@code decoded}; null: decoded
+   * here from the entry).
+   */
+  private void decideIfComplete(String requestId, GateEntry entry, ModerationVerdict decoded) {
     if (entry.output() == null || entry.verdict() == null) {
       store.put(requestId, entry);
       return;
     }
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
-    ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
+    ModerationVerdict verdict =
+        decoded != null ? decoded : Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
     if (keepsForgedOut && entry.state() == GateEntry.State.WAITING && forged(verdict)) {
       long now = clock.millis();
       if (integrityMismatch(output, verdict) != null) {
@@ -1412,6 +1436,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   /** Reads the store on from where the sweep's last piece stopped, for at most a piece's length. */
   private void sweepPiece() {
+    noContender = null;
     long deadline = System.nanoTime() + sweepPieceLength.toNanos();
     long now = clock.millis();
     long retained = now - timings.decisionRetention().toMillis();

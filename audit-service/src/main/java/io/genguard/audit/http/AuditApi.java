@@ -2210,14 +2210,24 @@ public final class AuditApi implements AutoCloseable {
     ctx.json(services.retention().erase(id(ctx, "requestId"), request.reason(), caller(ctx)));
   }
 
-  /** Body of POST /api/v1/requests/{requestId}/retract. */
-  record RetractRequest(String reason) {}
+  /**
+   * Body of POST /api/v1/requests/{requestId}/retract.
+   *
+   * @param tenantId whose release comes down, when two tenants released under the request id
+   *     (optional)
+   */
+  record RetractRequest(String reason, String tenantId) {}
 
   /** Takes a released output down: a notice on content.retractions for whoever published it. */
   private void retract(Context ctx) throws Exception {
     RetractRequest request = readBody(requireBody(ctx), RetractRequest.class);
     ctx.status(HttpStatus.CREATED)
-        .json(retractions.retract(id(ctx, "requestId"), request.reason(), caller(ctx)));
+        .json(
+            retractions.retract(
+                id(ctx, "requestId"),
+                InvalidInputException.tenantOrNull("tenantId", request.tenantId()),
+                request.reason(),
+                caller(ctx)));
   }
 
   /** Body of POST /api/v1/retractions. */

@@ -888,33 +888,36 @@ public final class AuditWriter {
               + " late_verdict_id = null, late_gate_event_id = null, review_id = null, action = null,"
               + " note = null, decided_by = null, decided_at = null, claimed_by = null,"
               + " claimed_token_id = null, claimed_at = null, claim_expires_at = null"
-              + " where request_id = ? and state = 'DECIDED' and review_id = ?",
+              + " where request_id = ? and tenant_id = ? and state = 'DECIDED' and review_id = ?",
           (s, e) -> {
             s.setString(1, e.getVerdictId());
             s.setString(2, e.getEventId());
             s.setString(3, e.getRequestId());
-            s.setString(4, e.getReviewId());
+            s.setString(4, e.getTenantId());
+            s.setString(5, e.getReviewId());
           });
       List<ReleaseGateOutcome> withVerdict =
           held.stream().filter(e -> !e.getVerdictId().isEmpty()).toList();
       batch(
           withVerdict,
           "update review_item set verdict_id = ?, gate_event_id = ?"
-              + " where request_id = ? and state = 'PENDING' and verdict_id = ''",
+              + " where request_id = ? and tenant_id = ? and state = 'PENDING' and verdict_id = ''",
           (s, e) -> {
             s.setString(1, e.getVerdictId());
             s.setString(2, e.getEventId());
             s.setString(3, e.getRequestId());
+            s.setString(4, e.getTenantId());
           });
       batch(
           withVerdict,
           "update review_item set late_verdict_id = ?, late_gate_event_id = ?"
-              + " where request_id = ? and state <> 'PENDING' and verdict_id = ''"
+              + " where request_id = ? and tenant_id = ? and state <> 'PENDING' and verdict_id = ''"
               + " and late_verdict_id is null",
           (s, e) -> {
             s.setString(1, e.getVerdictId());
             s.setString(2, e.getEventId());
             s.setString(3, e.getRequestId());
+            s.setString(4, e.getTenantId());
           });
     }
 
@@ -1043,7 +1046,7 @@ public final class AuditWriter {
           "update review_item set state = 'DECIDED', review_id = case when exists (select 1 from"
               + " review_item other where other.review_id = ? and other.request_id <> ?) then null"
               + " else ? end, action = ?, decided_by = ?, note = ?, decided_at = ?"
-              + " where request_id = ? and state = 'PENDING'"
+              + " where request_id = ? and tenant_id = ? and state = 'PENDING'"
               + " and (?::text is null or verdict_id = ?::text)",
           (s, e) -> {
             s.setString(1, e.getReviewId());
@@ -1054,8 +1057,9 @@ public final class AuditWriter {
             s.setString(6, e.getNote());
             s.setObject(7, time(e.getDecidedAt()));
             s.setString(8, e.getRequestId());
-            s.setString(9, e.getVerdictId());
+            s.setString(9, e.getTenantId());
             s.setString(10, e.getVerdictId());
+            s.setString(11, e.getVerdictId());
           });
       warnOfReusedReviewIds(rows);
     }

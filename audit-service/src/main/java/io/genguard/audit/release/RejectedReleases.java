@@ -83,14 +83,22 @@ public final class RejectedReleases {
     if (rejections.isEmpty()) {
       return List.of();
     }
-    Map<String, ReviewDecision> byRequest = new LinkedHashMap<>();
+    // A rejection decides its own tenant's item: another tenant's under the same request id is not
+    // it.
+    Map<Release, ReviewDecision> byRequest = new LinkedHashMap<>();
     for (ReviewDecision rejection : rejections) {
-      byRequest.putIfAbsent(rejection.getRequestId(), rejection);
+      byRequest.putIfAbsent(
+          new Release(rejection.getTenantId(), rejection.getRequestId()), rejection);
     }
     List<Retractions.Retracted> retracted = new ArrayList<>();
-    for (String requestId : releasedUnlessApproved(connection, byRequest.keySet())) {
-      ReviewDecision rejection = byRequest.get(requestId);
-      Rejected item = new Rejected(requestId, rejection.getReviewId(), rejection.getReviewer());
+    for (Release release : releasedUnlessApproved(connection, byRequest.keySet())) {
+      ReviewDecision rejection = byRequest.get(release);
+      Rejected item =
+          new Rejected(
+              release.tenantId(),
+              release.requestId(),
+              rejection.getReviewId(),
+              rejection.getReviewer());
       Optional<Retractions.Retracted> taken = retract(connection, item, now);
       if (taken.isPresent()) {
         recordOnItem(connection, rejection);
@@ -107,7 +115,7 @@ public final class RejectedReleases {
   private static Optional<Retractions.Retracted> retract(
       Connection connection, Rejected item, Instant now) throws SQLException {
     Optional<Retractions.Released> released =
-        Retractions.releasedNotRetracted(connection, item.requestId());
+        Retractions.releasedNotRetracted(connection, item.requestId(), item.tenantId());
     if (released.isEmpty()) {
       // A restatement from a gate that named no outcome: no retraction can name what it takes
       // down, so the item closes as RELEASED and a person has to act.
@@ -120,7 +128,7 @@ public final class RejectedReleases {
           item.reviewId());
       return Optional.empty();
     }
-    if (approved(connection, item.requestId(), released.get().eventId())) {
+    if (approved(connection, item.tenantId(), item.requestId(), released.get().eventId())) {
       LOG.warn(
           "Request {}: {} rejected it (review {}), but a person approved it too and the release"
               + " gate released output {} (outcome {}); left released: take it down"
@@ -151,8 +159,9 @@ public final class RejectedReleases {
         Retractions.record(connection, released.get(), RetractionBasis.TAKEDOWN, actionId, at);
     try (PreparedStatement update =
         connection.prepareStatement(
-            "update review_item set state = 'RETRACTED' where request_id = ?")) {
+            "update review_item set state = 'RETRACTED' where request_id = ? and tenant_id = ?")) {
       update.setString(1, item.requestId());
+      update.setString(2, item.tenantId());
       update.executeUpdate();
     }
     LOG.warn(
@@ -172,7 +181,7 @@ public final class RejectedReleases {
   public record Release(String tenantId, String requestId) {}
 
   /** A review item decided with REJECT. */
-  private record Rejected(String requestId, String reviewId, String decidedBy) {}
+  private record Rejected(String tenantId, String requestId, String reviewId, String decidedBy) {}
 
   /**
    * The items of the released requests decided with REJECT and still open, of the tenant the
@@ -185,7 +194,7 @@ public final class RejectedReleases {
     List<Release> distinct = releases.stream().distinct().toList();
     try (PreparedStatement select =
         connection.prepareStatement(
-            "select r.request_id, r.review_id, r.decided_by from review_item r"
+            "select r.tenant_id, r.request_id, r.review_id, r.decided_by from review_item r"
                 + " join unnest(?::text[], ?::text[]) f (request_id, tenant_id)"
                 + " on r.request_id = f.request_id and r.tenant_id = f.tenant_id"
                 + " where r.state = 'DECIDED' and r.action = 'REJECT'"
@@ -196,7 +205,8 @@ public final class RejectedReleases {
           2, connection.createArrayOf("text", distinct.stream().map(Release::tenantId).toArray()));
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
-          found.add(new Rejected(rs.getString(1), rs.getString(2), rs.getString(3)));
+          found.add(
+              new Rejected(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)));
         }
       }
     }
@@ -204,20 +214,26 @@ public final class RejectedReleases {
   }
 
   /**
-   * Of these requests, those whose review item the gate closed as RELEASED without a person's
-   * approval on the item, locked, in request order.
+   * Of these requests of a tenant, those whose review item (of that tenant) the gate closed as
+   * RELEASED without a person's approval on the item, locked, in request order.
    */
-  private static List<String> releasedUnlessApproved(
-      Connection connection, Collection<String> requestIds) throws SQLException {
-    List<String> found = new ArrayList<>();
+  private static List<Release> releasedUnlessApproved(
+      Connection connection, Collection<Release> requests) throws SQLException {
+    List<Release> found = new ArrayList<>();
     try (PreparedStatement select =
         connection.prepareStatement(
-            "select request_id from review_item where request_id = any(?) and state = 'RELEASED'"
-                + " and (action is null or action = 'REJECT') order by request_id for update")) {
-      select.setArray(1, connection.createArrayOf("text", requestIds.toArray()));
+            "select r.tenant_id, r.request_id from review_item r"
+                + " join unnest(?::text[], ?::text[]) f (request_id, tenant_id)"
+                + " on r.request_id = f.request_id and r.tenant_id = f.tenant_id"
+                + " where r.state = 'RELEASED' and (r.action is null or r.action = 'REJECT')"
+                + " order by r.request_id for update of r")) {
+      select.setArray(
+          1, connection.createArrayOf("text", requests.stream().map(Release::requestId).toArray()));
+      select.setArray(
+          2, connection.createArrayOf("text", requests.stream().map(Release::tenantId).toArray()));
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
-          found.add(rs.getString(1));
+          found.add(new Release(rs.getString(1), rs.getString(2)));
         }
       }
     }
@@ -225,20 +241,22 @@ public final class RejectedReleases {
   }
 
   /**
-   * Whether a person approved the request: the release rests on a review (the gate releases on a
-   * review only on an approval), or an APPROVE of it is on record.
+   * Whether a person approved the tenant's request: the release rests on a review (the gate
+   * releases on a review only on an approval), or an APPROVE of it is on record.
    */
-  private static boolean approved(Connection connection, String requestId, String releasedEventId)
+  private static boolean approved(
+      Connection connection, String tenantId, String requestId, String releasedEventId)
       throws SQLException {
     try (PreparedStatement select =
         connection.prepareStatement(
-            "select exists (select 1 from review_decision where request_id = ? and action ="
-                + " 'APPROVE') or exists (select 1 from gate_outcome where event_id = ? and basis"
+            "select exists (select 1 from review_decision where request_id = ? and tenant_id = ?"
+                + " and action = 'APPROVE') or exists (select 1 from gate_outcome where event_id = ? and basis"
                 + " = 'REVIEW') or exists (select 1 from gate_restatement where outcome_event_id"
                 + " = ? and outcome_basis = 'REVIEW')")) {
       select.setString(1, requestId);
-      select.setString(2, releasedEventId);
+      select.setString(2, tenantId);
       select.setString(3, releasedEventId);
+      select.setString(4, releasedEventId);
       try (ResultSet rs = select.executeQuery()) {
         rs.next();
         return rs.getBoolean(1);
@@ -258,7 +276,7 @@ public final class RejectedReleases {
             "update review_item set action = 'REJECT', review_id = case when exists (select 1"
                 + " from review_item other where other.review_id = ? and other.request_id <> ?)"
                 + " then null else ? end, decided_by = ?, note = ?, decided_at = ?"
-                + " where request_id = ? and action is null")) {
+                + " where request_id = ? and tenant_id = ? and action is null")) {
       update.setString(1, rejection.getReviewId());
       update.setString(2, rejection.getRequestId());
       update.setString(3, rejection.getReviewId());
@@ -266,6 +284,7 @@ public final class RejectedReleases {
       update.setString(5, rejection.getNote());
       update.setObject(6, AuditWriter.time(rejection.getDecidedAt()));
       update.setString(7, rejection.getRequestId());
+      update.setString(8, rejection.getTenantId());
       update.executeUpdate();
     }
   }

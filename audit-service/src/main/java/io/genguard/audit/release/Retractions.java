@@ -27,6 +27,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -82,14 +83,30 @@ public final class Retractions {
    *     retracted already
    */
   public Retracted retract(String requestId, String reason, Caller caller) throws SQLException {
-    return retract(requestId, reason(reason), caller, null);
+    return retract(requestId, null, reason, caller);
+  }
+
+  /**
+   * As {@link #retract(String, String, Caller)}, of the release of one tenant: two tenants may use
+   * one request id, and a caller of no tenant (an admin) must say whose release comes down when
+   * both released one.
+   *
+   * @param tenantId the tenant whose release comes down; null for the caller's own (an admin: the
+   *     only tenant that released under the request id)
+   * @throws ConflictException also when the caller names no tenant and releases of several tenants
+   *     are on record under the request id
+   */
+  public Retracted retract(String requestId, String tenantId, String reason, Caller caller)
+      throws SQLException {
+    return retract(requestId, caller.scope(tenantId), reason(reason), caller, null);
   }
 
   /**
    * @param selection the bulk call's selection, recorded in the action; null for a call on this
    *     request alone
    */
-  private Retracted retract(String requestId, String why, Caller caller, ObjectNode selection)
+  private Retracted retract(
+      String requestId, String tenantId, String why, Caller caller, ObjectNode selection)
       throws SQLException {
     return Transactions.inTransaction(
         dataSource,
@@ -97,7 +114,7 @@ public final class Retractions {
           // The chain lock first, as an erasure takes it: one retraction of a release, and no
           // deadlock with an erasure of the same request.
           ChainAppender.lock(connection);
-          Released released = releasable(connection, requestId, caller);
+          Released released = releasable(connection, requestId, tenantId, caller);
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
           ActionLog.Action action =
               ActionLog.Action.of(
@@ -190,11 +207,13 @@ public final class Retractions {
     String why = dryRun ? null : reason(reason);
     String tenant = caller.scope(selection.tenantId());
     List<String> selected = new ArrayList<>();
+    List<String> tenants = new ArrayList<>();
     List<Object> arguments = new ArrayList<>();
     // Released outcomes on record, and releases this store knows only from the gate's restatement
     // of them (by the outcome they name, when no record of that outcome came since).
     StringBuilder sql =
-        new StringBuilder("select request_id from (select g.request_id, g.decided_at")
+        new StringBuilder("select request_id, tenant_id from (select g.request_id, g.tenant_id,")
+            .append(" g.decided_at")
             .append(" from gate_outcome g where g.outcome = 'RELEASED'");
     windowFilters(sql, arguments, "g", "event_id", "basis", selection, tenant);
     if (selection.policySha256() != null) {
@@ -203,7 +222,8 @@ public final class Retractions {
       sql.append(" and v.policy_sha256 = ?)");
       arguments.add(selection.policySha256());
     }
-    sql.append(" union all select s.request_id, s.decided_at from gate_restatement_unrecorded s")
+    sql.append(" union all select s.request_id, s.tenant_id, s.decided_at")
+        .append(" from gate_restatement_unrecorded s")
         .append(" where s.decision = 'RELEASED' and s.outcome_event_id is not null");
     windowFilters(sql, arguments, "s", "outcome_event_id", "outcome_basis", selection, tenant);
     if (selection.policySha256() != null) {
@@ -212,7 +232,7 @@ public final class Retractions {
       sql.append(" and v.output_id = s.output_id and v.policy_sha256 = ?)");
       arguments.add(selection.policySha256());
     }
-    sql.append(") released order by decided_at, request_id limit ?");
+    sql.append(") released order by decided_at, request_id, tenant_id limit ?");
     arguments.add(MAX_BULK + 1);
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select = connection.prepareStatement(sql.toString())) {
@@ -222,11 +242,16 @@ public final class Retractions {
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
           selected.add(rs.getString(1));
+          tenants.add(rs.getString(2));
         }
       }
     }
     boolean more = selected.size() > MAX_BULK;
-    List<String> requestIds = List.copyOf(selected.subList(0, Math.min(MAX_BULK, selected.size())));
+    int taken = Math.min(MAX_BULK, selected.size());
+    List<String> requestIds = List.copyOf(selected.subList(0, taken));
+    // Each selected release is taken down as the tenant it names: two tenants may use one request
+    // id, and the selection chose this tenant's release.
+    List<String> tenantIds = tenants.subList(0, taken);
     if (dryRun) {
       return new Bulk(true, requestIds, more, List.of(), Map.of());
     }
@@ -238,7 +263,7 @@ public final class Retractions {
                 selection.policySha256(),
                 selection.includeReviewed())
             .json();
-    return retractEach(requestIds, more, why, caller, recorded, new LinkedHashMap<>());
+    return retractEach(requestIds, tenantIds, more, why, caller, recorded, new LinkedHashMap<>());
   }
 
   /**
@@ -288,7 +313,15 @@ public final class Retractions {
       // Each takedown checks its request under the chain lock and skips it with the same words a
       // dry run would; checking first as well would only ask every question twice.
       ObjectNode recorded = JsonNodeFactory.instance.objectNode().put("requestIds", named.size());
-      Bulk attempted = retractEach(named, false, why, caller, recorded, new LinkedHashMap<>());
+      Bulk attempted =
+          retractEach(
+              named,
+              Collections.nCopies(named.size(), caller.tenantId()),
+              false,
+              why,
+              caller,
+              recorded,
+              new LinkedHashMap<>());
       return new Bulk(
           false,
           named.stream().filter(id -> !attempted.skipped().containsKey(id)).toList(),
@@ -300,7 +333,7 @@ public final class Retractions {
     List<String> releasable = new ArrayList<>();
     try (Connection connection = dataSource.getConnection()) {
       for (String requestId : named) {
-        Optional<String> notNow = whyNot(connection, requestId, caller);
+        Optional<String> notNow = whyNot(connection, requestId, caller.tenantId(), caller);
         if (notNow.isPresent()) {
           skipped.put(requestId, notNow.get());
         } else {
@@ -311,8 +344,12 @@ public final class Retractions {
     return new Bulk(true, List.copyOf(releasable), false, List.of(), skipped);
   }
 
+  /**
+   * @param tenantIds for each request, the tenant whose release comes down (null: the only one)
+   */
   private Bulk retractEach(
       List<String> requestIds,
+      List<String> tenantIds,
       boolean more,
       String why,
       Caller caller,
@@ -322,9 +359,10 @@ public final class Retractions {
     // Every action of the call names it, so one query finds them all.
     selection.put("call", EventIds.random());
     List<Retracted> retracted = new ArrayList<>();
-    for (String requestId : requestIds) {
+    for (int i = 0; i < requestIds.size(); i++) {
+      String requestId = requestIds.get(i);
       try {
-        retracted.add(retract(requestId, why, caller, selection));
+        retracted.add(retract(requestId, tenantIds.get(i), why, caller, selection));
       } catch (ConflictException | NotFoundException e) {
         skipped.put(requestId, e.getMessage()); // another call took it down or erased it first
       }
@@ -356,14 +394,29 @@ public final class Retractions {
   /**
    * The request's released outcome, when the caller may take it down now.
    *
+   * @param tenantId the tenant whose release it is; null when the caller named none (an admin: the
+   *     only tenant with a release under the request id)
    * @throws NotFoundException when the chain holds no record of the request the caller may see
    * @throws ConflictException when nothing of it was released, as the audit store shows, or it was
-   *     retracted already
+   *     retracted already, or the caller named no tenant and several tenants released under the
+   *     request id
    */
-  private static Released releasable(Connection connection, String requestId, Caller caller)
-      throws SQLException {
+  private static Released releasable(
+      Connection connection, String requestId, String tenantId, Caller caller) throws SQLException {
     RequestOwner.visibleTenant(connection, requestId, caller.tenantId());
-    Optional<Released> found = released(connection, requestId);
+    if (tenantId == null) {
+      List<String> tenants = releasedTenants(connection, requestId);
+      if (tenants.size() > 1) {
+        throw new ConflictException(
+            "Request "
+                + requestId
+                + " was released for more than one tenant ("
+                + String.join(", ", tenants)
+                + "), which use the same request id: name the tenant whose release comes down"
+                + " (\"tenantId\" in the body)");
+      }
+    }
+    Optional<Released> found = released(connection, requestId, tenantId);
     if (found.isEmpty()) {
       throw new ConflictException(
           restatedWithoutOutcome(connection, requestId)
@@ -399,10 +452,10 @@ public final class Retractions {
   }
 
   /** Why the request's output cannot be taken down now: {@link #retract}'s refusal, if any. */
-  private static Optional<String> whyNot(Connection connection, String requestId, Caller caller)
-      throws SQLException {
+  private static Optional<String> whyNot(
+      Connection connection, String requestId, String tenantId, Caller caller) throws SQLException {
     try {
-      releasable(connection, requestId, caller);
+      releasable(connection, requestId, tenantId, caller);
       return Optional.empty();
     } catch (ConflictException | NotFoundException refused) {
       return Optional.of(refused.getMessage());
@@ -410,12 +463,16 @@ public final class Retractions {
   }
 
   /**
-   * The request's released outcome that no retraction has taken down yet, if there is one. Call
-   * inside the caller's transaction, before the content goes (an erasure removes the query rows).
+   * The tenant's released outcome of the request that no retraction has taken down yet, if there is
+   * one. Call inside the caller's transaction, before the content goes (an erasure removes the
+   * query rows).
+   *
+   * @param tenantId the tenant whose release it is: another tenant's under the same request id is
+   *     not it
    */
-  public static Optional<Released> releasedNotRetracted(Connection connection, String requestId)
-      throws SQLException {
-    Optional<Released> released = released(connection, requestId);
+  public static Optional<Released> releasedNotRetracted(
+      Connection connection, String requestId, String tenantId) throws SQLException {
+    Optional<Released> released = released(connection, requestId, tenantId);
     return released.isPresent() && find(connection, released.get().eventId()).isEmpty()
         ? released
         : Optional.empty();
@@ -472,9 +529,11 @@ public final class Retractions {
   /**
    * The request's released outcome: its record, or else the one the gate's restatement of the
    * release names (the outcome never reached this store, so the restatement is what shows it).
+   *
+   * @param tenantId only this tenant's (two tenants may use one request id); null for any
    */
-  private static Optional<Released> released(Connection connection, String requestId)
-      throws SQLException {
+  private static Optional<Released> released(
+      Connection connection, String requestId, String tenantId) throws SQLException {
     try (PreparedStatement select =
         connection.prepareStatement(
             "select event_id, tenant_id, output_id from (select event_id, tenant_id, output_id,"
@@ -482,9 +541,12 @@ public final class Retractions {
                 + " 'RELEASED' union all select outcome_event_id, tenant_id, output_id,"
                 + " decided_at, 1 from gate_restatement where request_id = ? and decision ="
                 + " 'RELEASED' and outcome_event_id is not null) released"
+                + " where ?::text is null or tenant_id = ?::text"
                 + " order by rank, decided_at limit 1")) {
       select.setString(1, requestId);
       select.setString(2, requestId);
+      select.setString(3, tenantId);
+      select.setString(4, tenantId);
       try (ResultSet rs = select.executeQuery()) {
         return rs.next()
             ? Optional.of(
@@ -492,6 +554,26 @@ public final class Retractions {
             : Optional.empty();
       }
     }
+  }
+
+  /** The tenants whose releases of the request are on record (outcomes or restatements). */
+  private static List<String> releasedTenants(Connection connection, String requestId)
+      throws SQLException {
+    List<String> tenants = new ArrayList<>();
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select tenant_id from gate_outcome where request_id = ? and outcome = 'RELEASED'"
+                + " union select tenant_id from gate_restatement where request_id = ?"
+                + " and decision = 'RELEASED' order by 1")) {
+      select.setString(1, requestId);
+      select.setString(2, requestId);
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          tenants.add(rs.getString(1));
+        }
+      }
+    }
+    return tenants;
   }
 
   /** Whether the gate restated a release of the request without naming its outcome. */
@@ -517,18 +599,21 @@ public final class Retractions {
    * record keeps its event id, request and tenant without its content, so the retraction names the
    * released outcome but not the output ({@value #OUTPUT_UNKNOWN}). For an erasure, which retracts
    * what was released whatever is left of it.
+   *
+   * @param tenantId the tenant whose release it is (the erased request's)
    */
   public static Optional<Released> releasedNotRetractedOnRecord(
-      Connection connection, String requestId) throws SQLException {
-    Optional<Released> released = released(connection, requestId);
+      Connection connection, String requestId, String tenantId) throws SQLException {
+    Optional<Released> released = released(connection, requestId, tenantId);
     if (released.isEmpty()) {
       try (PreparedStatement select =
           connection.prepareStatement(
               "select event_id, tenant_id from audit_log where request_id = ?"
                   + " and event_type = 'ReleaseGateOutcome' and source_topic = ?"
-                  + " and tenant_id is not null order by seq limit 1")) {
+                  + " and tenant_id = ? order by seq limit 1")) {
         select.setString(1, requestId);
         select.setString(2, Topics.CONTENT_RELEASED.name());
+        select.setString(3, tenantId);
         try (ResultSet rs = select.executeQuery()) {
           if (rs.next()) {
             released =

@@ -1072,7 +1072,7 @@ public final class Retention {
           Optional<Retractions.Released> released =
               tenant == null
                   ? Optional.empty()
-                  : Retractions.releasedNotRetractedOnRecord(connection, requestId);
+                  : Retractions.releasedNotRetractedOnRecord(connection, requestId, tenant);
           if (tombstoned == 0) {
             String actionId =
                 recordErasure(connection, caller, requestId, tenant, why, 0, null, copies, now);

@@ -770,6 +770,114 @@ class AuditWriterITCase {
                 "tenants-restated", "PENDING"));
   }
 
+  /**
+   * Two tenants may use one request id: another tenant's hold under it (on a verdict, naming a
+   * review) or decision of it leaves an item alone (its verdict, its late verdict, its decision,
+   * whether it is open), as a hold or decision of the item's own tenant would not.
+   */
+  @Test
+  void shouldChangeAReviewItemOnlyByAHoldOrDecisionOfItsOwnTenant() throws Exception {
+    Scenario waiting = Scenario.of("tenancy-wait", "acme", Decision.REVIEW, NOW);
+    Scenario closed = Scenario.of("tenancy-closed", "acme", Decision.REVIEW, NOW);
+    Scenario decided = Scenario.of("tenancy-decided", "acme", Decision.REVIEW, NOW);
+    writer.write(heldWithoutVerdict(waiting));
+    writer.write(heldWithoutVerdict(closed));
+    writer.write(List.of(finalOutcome(closed, GateOutcome.RELEASED, "tenancy-closed-review")));
+    writer.write(AuditEvents.story(decided));
+    writer.write(List.of(decision(decided, "tenancy-decided-review")));
+    Map<String, String> before = tenancyItems();
+
+    // Tenant beta's holds under the same request ids: on a verdict of its own, and one naming the
+    // review id of acme's decision.
+    writer.write(
+        List.of(
+            otherTenantsHold(waiting, null),
+            otherTenantsHold(closed, null),
+            otherTenantsHold(decided, "tenancy-decided-review")));
+    assertThat(tenancyItems()).as("items after another tenant's holds").isEqualTo(before);
+
+    // Tenant beta's decision under the request id of acme's item waiting for a person.
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.REVIEW_DECISIONS.name(),
+                ReviewDecision.newBuilder()
+                    .setEventId("decision-beta-tenancy-wait")
+                    .setReviewId("tenancy-wait-beta-review")
+                    .setRequestId(waiting.requestId())
+                    .setOutputId(waiting.outputId())
+                    .setTenantId("beta")
+                    .setAction(ReviewAction.APPROVE)
+                    .setReviewer("review-tool")
+                    .setNote("")
+                    .setDecidedAt(NOW.plusSeconds(70))
+                    .build())));
+    assertThat(tenancyItems()).as("items after another tenant's decision").isEqualTo(before);
+    assertThat(before)
+        .containsEntry("tenancy-wait", "PENDING verdict= late=null review=null")
+        .containsEntry("tenancy-closed", "RELEASED verdict= late=null review=null")
+        .containsEntry(
+            "tenancy-decided",
+            "DECIDED verdict=" + decided.verdictId() + " late=null review=tenancy-decided-review");
+  }
+
+  /** The scenario's request, output and the gate's hold for want of a verdict. */
+  private static List<IncomingEvent> heldWithoutVerdict(Scenario s) {
+    ReleaseGateOutcome timedOut =
+        ReleaseGateOutcome.newBuilder(
+                AuditEvents.gateOutcome(
+                    s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, NOW))
+            .setVerdictId("")
+            .setPolicyVersion("")
+            .build();
+    return List.of(
+        AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s)),
+        AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s)),
+        AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut));
+  }
+
+  /** Tenant beta's hold on a verdict of its own under the scenario's request id. */
+  private static IncomingEvent otherTenantsHold(Scenario s, String reviewId) {
+    return AuditEvents.incoming(
+        Topics.REVIEW_PENDING.name(),
+        ReleaseGateOutcome.newBuilder(
+                AuditEvents.gateOutcome(
+                    s,
+                    GateOutcome.HELD_FOR_REVIEW,
+                    GateBasis.VERDICT,
+                    reviewId,
+                    NOW.plusSeconds(60)))
+            .setEventId("gate-beta-" + s.requestId())
+            .setTenantId("beta")
+            .setVerdictId("verdict-beta-" + s.requestId())
+            .build());
+  }
+
+  /** The tenancy-* items, each as "state verdict= late= review=". */
+  private static Map<String, String> tenancyItems() throws SQLException {
+    Map<String, String> items = new TreeMap<>();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select request_id, state, verdict_id, late_verdict_id, review_id, tenant_id"
+                    + " from review_item where request_id like 'tenancy-%'")) {
+      while (rs.next()) {
+        assertThat(rs.getString(6)).isEqualTo("acme");
+        items.put(
+            rs.getString(1),
+            rs.getString(2)
+                + " verdict="
+                + rs.getString(3)
+                + " late="
+                + rs.getString(4)
+                + " review="
+                + rs.getString(5));
+      }
+    }
+    return items;
+  }
+
   private static Map<String, String> tenantsStates() throws SQLException {
     Map<String, String> states = new TreeMap<>();
     try (Connection connection = database.dataSource().getConnection();

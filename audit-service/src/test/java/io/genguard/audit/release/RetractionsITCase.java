@@ -230,6 +230,116 @@ class RetractionsITCase {
     assertThat(writer.rejectedReleasesTakenDown()).isEqualTo(1);
   }
 
+  /**
+   * Two tenants' releases under one request id: the takedown of a rejected item's release names the
+   * release of the item's own tenant, not the other tenant's earlier one; and another tenant's
+   * REJECT under the request id takes down nothing of an item the gate released.
+   */
+  @Test
+  void shouldRetractOnlyTheReleaseOfTheRejectedItemsOwnTenant() throws Exception {
+    Scenario late = Scenario.of("late-shared", "acme", Decision.RELEASE, NOW.minusSeconds(900));
+    ReleaseGateOutcome otherRelease = otherTenantsRelease(late, NOW.minusSeconds(1000));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), otherRelease)));
+    writer.write(heldWithoutVerdict(late));
+    writer.write(List.of(rejection(late, "review-shared")));
+
+    ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release)));
+    assertThat(outbox("late-shared"))
+        .singleElement()
+        .satisfies(
+            notice -> {
+              assertThat(notice.getReleasedEventId()).isEqualTo(release.getEventId());
+              assertThat(notice.getTenantId()).isEqualTo("acme");
+            });
+
+    // Acme's item the gate released on a late verdict; then beta's REJECT under its request id.
+    Scenario released =
+        Scenario.of("late-shared-2", "acme", Decision.RELEASE, NOW.minusSeconds(900));
+    writer.write(heldWithoutVerdict(released));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(released)),
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(released))));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.REVIEW_DECISIONS.name(),
+                io.genguard.events.v1.ReviewDecision.newBuilder()
+                    .setEventId("decision-beta-late-shared-2")
+                    .setReviewId("review-beta-late-shared-2")
+                    .setRequestId(released.requestId())
+                    .setOutputId(released.outputId())
+                    .setTenantId("beta")
+                    .setAction(ReviewAction.REJECT)
+                    .setReviewer("review-tool")
+                    .setNote("")
+                    .setDecidedAt(NOW.minusSeconds(60))
+                    .build())));
+    assertThat(count("select count(*) from content_retraction where request_id = 'late-shared-2'"))
+        .as("acme's release after beta's REJECT")
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from review_item where request_id = 'late-shared-2'"
+                    + " and state = 'RELEASED' and action is null"))
+        .isEqualTo(1);
+  }
+
+  /**
+   * Two tenants' releases under one request id: an admin who names no tenant is refused as
+   * ambiguous, one who names it takes that tenant's release down, and a window of one tenant takes
+   * down that tenant's release.
+   */
+  @Test
+  void shouldTakeDownOnlyTheReleaseOfTheTenantNamedWhenTwoShareARequestId() throws Exception {
+    Scenario acme = Scenario.of("shared-rel", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+    ReleaseGateOutcome betaRelease = otherTenantsRelease(acme, NOW.minusSeconds(60));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaRelease)));
+
+    assertThatThrownBy(() -> retractions.retract("shared-rel", "ticket T-9", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("more than one tenant (acme, beta)")
+        .hasMessageContaining("tenantId");
+    assertThat(count("select count(*) from content_retraction where request_id = 'shared-rel'"))
+        .isZero();
+
+    Retractions.Bulk bulk =
+        retractions.retractAll(
+            new Retractions.Selection("beta", NOW.minusSeconds(3600), NOW, null, false),
+            "ticket T-9",
+            false,
+            ADMIN);
+    assertThat(bulk.retracted())
+        .singleElement()
+        .satisfies(
+            taken -> {
+              assertThat(taken.tenantId()).isEqualTo("beta");
+              assertThat(taken.releasedEventId()).isEqualTo(betaRelease.getEventId());
+            });
+
+    Retractions.Retracted own = retractions.retract("shared-rel", "acme", "ticket T-10", ADMIN);
+    assertThat(own.tenantId()).isEqualTo("acme");
+    assertThat(own.releasedEventId()).isEqualTo(AuditEvents.gateOutcome(acme).getEventId());
+  }
+
+  /**
+   * Tenant beta's release, on a verdict, under the scenario's request id, decided at {@code at}.
+   */
+  private static ReleaseGateOutcome otherTenantsRelease(Scenario s, Instant at) {
+    return ReleaseGateOutcome.newBuilder(
+            AuditEvents.gateOutcome(s, GateOutcome.RELEASED, GateBasis.VERDICT, null, at))
+        .setEventId("gate-beta-" + s.requestId())
+        .setTenantId("beta")
+        .setVerdictId("verdict-beta-" + s.requestId())
+        .build();
+  }
+
   @Test
   void shouldTakeDownALateReleaseWhenTheRejectionIsReadAfterIt() throws Exception {
     Scenario late = Scenario.of("late-after", "acme", Decision.RELEASE, NOW.minusSeconds(900));

@@ -164,7 +164,16 @@ public final class IdentityLexicon {
           "hires",
           "applicants");
 
+  /**
+   * Bits of the first-word filter ({@link #startsNoEntry}): 2^16, 8 KiB ({@link #firstWordBit}).
+   */
+  private static final int FIRST_WORD_BITS = 1 << 16;
+
   private final Map<String, List<Entry>> byFirstWord;
+
+  /** A bit set by the hash code of every first word of an entry ({@link #startsNoEntry}). */
+  private final long[] firstWordHashes = new long[FIRST_WORD_BITS / 64];
+
   private final List<Entry> entries;
   private final String version;
 
@@ -176,6 +185,10 @@ public final class IdentityLexicon {
     // Longest phrase first, so "trans women" wins over "trans".
     index.values().forEach(list -> list.sort((a, b) -> b.words().size() - a.words().size()));
     this.byFirstWord = Map.copyOf(index);
+    for (String first : byFirstWord.keySet()) {
+      int bit = firstWordBit(first.hashCode());
+      firstWordHashes[bit >>> 6] |= 1L << bit;
+    }
     this.entries = List.copyOf(entries);
     this.version = version;
   }
@@ -293,6 +306,40 @@ public final class IdentityLexicon {
       }
     }
     return mentions;
+  }
+
+  /**
+   * True only when no word of {@code words} (each run between its spaces, as splitting at every
+   * space gives them) is the first word of an entry, so that {@link #mentions} of them finds none;
+   * false when one may be. Each word's {@link String#hashCode} is computed in place and looked up
+   * in a bit set of the first words' hash codes: no substring, no array, no map lookup per word.
+   * False does not mean a mention (a hash can collide, a first word need not start a whole entry):
+   * the caller then looks the words up.
+   */
+  boolean startsNoEntry(String words) {
+    int hash = 0;
+    for (int i = 0; i <= words.length(); i++) {
+      char c = i < words.length() ? words.charAt(i) : ' ';
+      if (c != ' ') {
+        hash = 31 * hash + c;
+        continue;
+      }
+      int bit = firstWordBit(hash);
+      if ((firstWordHashes[bit >>> 6] & (1L << bit)) != 0) {
+        return false;
+      }
+      hash = 0;
+    }
+    return true;
+  }
+
+  /**
+   * The filter's bit for a hash code: its top 16 bits after a multiplication by the golden ratio
+   * (Fibonacci hashing), which mixes every bit of the hash code in; the low bits alone put "the" on
+   * the bit of "straight".
+   */
+  private static int firstWordBit(int hash) {
+    return (hash * 0x9E3779B9) >>> 16;
   }
 
   private Mention matchAt(List<String> words, int i) {

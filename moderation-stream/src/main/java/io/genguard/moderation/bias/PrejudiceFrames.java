@@ -222,6 +222,15 @@ public final class PrejudiceFrames {
 
   /** {@link #find(String)} on sentences already split and normalized. */
   public static List<RuleMatch> findIn(List<RuleSentence> sentences) {
+    return findIn(sentences, true);
+  }
+
+  /**
+   * {@link #findIn(List)} with or without the lexicon's first-word filter ({@link
+   * IdentityLexicon#startsNoEntry}) before the words are split and looked up: the tests check that
+   * both agree.
+   */
+  static List<RuleMatch> findIn(List<RuleSentence> sentences, boolean useFilter) {
     List<RuleMatch> matches = new ArrayList<>();
     boolean sentenceMatched = false;
     for (RuleSentence sentence : sentences) {
@@ -235,9 +244,12 @@ public final class PrejudiceFrames {
         continue;
       }
       String words = sentence.words();
-      if (words.isEmpty() || LEXICON.mentions(Arrays.asList(words.split(" "))).isEmpty()) {
+      if (words.isEmpty()
+          || (useFilter && LEXICON.startsNoEntry(words))
+          || LEXICON.mentions(Arrays.asList(words.split(" "))).isEmpty()) {
         // No group named, so no frame can lead to one: most sentences end here, after a lookup per
-        // word instead of the frames' patterns (about 10 times as costly).
+        // word instead of the frames' patterns (about 10 times as costly), and most of those at
+        // the filter, which hashes the words in place instead of splitting and looking them up.
         continue;
       }
       RuleMatch match = firstFramed(cut, words);

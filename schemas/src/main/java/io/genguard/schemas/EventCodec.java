@@ -1,6 +1,5 @@
 package io.genguard.schemas;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -14,7 +13,6 @@ import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -148,22 +146,19 @@ public final class EventCodec<T extends SpecificRecord> {
               + "); is the producer newer"
               + " than this consumer, or writing another type?");
     }
-    ByteArrayInputStream body =
-        new ByteArrayInputStream(bytes, HEADER_BYTES, bytes.length - HEADER_BYTES);
+    BoundedDecoder body = new BoundedDecoder(bytes, HEADER_BYTES, bytes.length - HEADER_BYTES);
     T event;
     try {
-      event =
-          reader.read(
-              null, new BoundedDecoder(DecoderFactory.get().directBinaryDecoder(body, null), body));
+      event = reader.read(null, body);
     } catch (IOException | AvroRuntimeException | IllegalArgumentException e) {
       throw new EventDecodingException("Corrupt " + name + " body: " + describe(e), e);
     } catch (RuntimeException e) {
       // Avro may fail on hostile bodies in other ways (bad enum or union indexes).
       throw new EventDecodingException("Corrupt " + name + " body: " + describe(e), e);
     }
-    if (body.available() > 0) {
+    if (body.remaining() > 0) {
       throw new EventDecodingException(
-          "Corrupt " + name + " body: " + body.available() + " bytes after the end of the event");
+          "Corrupt " + name + " body: " + body.remaining() + " bytes after the end of the event");
     }
     return event;
   }

@@ -75,10 +75,13 @@ import org.slf4j.LoggerFactory;
  * again under their id with other content on purpose (a gate restatement carries when it was
  * restated) and stay skipped as redeliveries. A verdict that differs from the record only in {@code
  * decidedAt} is the same output judged again (sent again, rescored after a savepoint restore): a
- * redelivery too. Other content read under a record of the same request and tenant after that
- * request's unfinished flow was sent again, or while its resend was under way (migration V34), for
- * {@link #RESEND_UNDER_WAY} after the last send or marker, is kept marked {@code after_resend}
- * (migration V33) and counted apart ({@link #eventIdConflictsAfterResend()}).
+ * redelivery too, also once retention or an erasure removed the record's content: each verdict is
+ * recorded with the SHA-256 of its canonical JSON without {@code decidedAt} ({@code
+ * audit_log.judgement_sha256}, migration V35), which stays with the digest. Other content read
+ * under a record of the same request and tenant after that request's unfinished flow was sent
+ * again, or while its resend was under way (migration V34), for {@link #RESEND_UNDER_WAY} after the
+ * last send or marker, is kept marked {@code after_resend} (migration V33) and counted apart
+ * ({@link #eventIdConflictsAfterResend()}).
  *
  * <p>A release of an output a person rejected in review (the gate released it on a verdict that
  * came after it held the output, before it read the rejection) is taken down in the transaction
@@ -277,9 +280,11 @@ public final class AuditWriter {
 
   /**
    * What the audit log holds under an event id: its payload's SHA-256 (null: unknown, a tombstone
-   * of chain version 1 or 2), and a verdict's payload (null for other events, and when removed).
+   * of chain version 1 or 2), a verdict's {@link #judgementSha256} (null for other events and for
+   * verdicts recorded before migration V35), and such an older verdict's payload (null for other
+   * events, for verdicts with a judgement digest, and when removed).
    */
-  private record Recorded(String sha256, String verdict) {}
+  private record Recorded(String sha256, String judgementSha256, String verdict) {}
 
   private static Sorted notRecorded(Connection connection, List<IncomingEvent> events)
       throws SQLException {
@@ -307,7 +312,7 @@ public final class AuditWriter {
         if (first.get(id) == event) {
           continue;
         }
-        against = new Recorded(sha256Of(first.get(id), digests), null);
+        against = new Recorded(sha256Of(first.get(id), digests), null, null);
         recordedVerdict = first.get(id).event() instanceof ModerationVerdict v ? v : null;
       } else {
         recordedVerdict = verdictOf(against.verdict());
@@ -321,9 +326,13 @@ public final class AuditWriter {
         continue;
       }
       if (event.event() instanceof ModerationVerdict verdict
-          && recordedVerdict != null
-          && sameJudgement(verdict, recordedVerdict)) {
-        continue; // the same output judged again, later: a redelivery
+          && (against.judgementSha256() != null
+              ? against.judgementSha256().equals(judgementSha256(verdict))
+              : recordedVerdict != null && sameJudgement(verdict, recordedVerdict))) {
+        // The same output judged again, later: a redelivery. Compared by the judgement digest,
+        // which retention and erasures leave, where the verdict was recorded with one; an older
+        // verdict by its payload, and by its digest alone once that was removed.
+        continue;
       }
       conflicts.putIfAbsent(
           id + " " + sha256, new Conflict(event, payload, sha256, against.sha256()));
@@ -338,6 +347,16 @@ public final class AuditWriter {
    */
   static boolean sameJudgement(ModerationVerdict verdict, ModerationVerdict other) {
     return CanonicalJson.of(undated(verdict)).equals(CanonicalJson.of(undated(other)));
+  }
+
+  /**
+   * The SHA-256 (lowercase hex) of a verdict's canonical JSON without {@code decidedAt} (set to the
+   * epoch, as {@link #sameJudgement} compares them): equal for two verdicts exactly when they are
+   * one judgement. Kept with the verdict's record ({@code audit_log.judgement_sha256}, migration
+   * V35) when its content is removed.
+   */
+  static String judgementSha256(ModerationVerdict verdict) {
+    return AuditChain.payloadSha256(CanonicalJson.of(undated(verdict)));
   }
 
   private static ModerationVerdict undated(ModerationVerdict verdict) {
@@ -369,20 +388,23 @@ public final class AuditWriter {
     try (PreparedStatement query =
         connection.prepareStatement(
             "select event_id, payload_sha256, case when payload_sha256 is null then payload end,"
-                + " case when event_type = 'ModerationVerdict' then payload end"
+                + " judgement_sha256, case when event_type = 'ModerationVerdict'"
+                + " and judgement_sha256 is null then payload end"
                 + " from audit_log where event_id = any(?)")) {
       query.setArray(1, connection.createArrayOf("text", eventIds.toArray()));
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           byte[] sha256 = rs.getBytes(2);
           String payload = rs.getString(3);
+          byte[] judgement = rs.getBytes(4);
           found.put(
               rs.getString(1),
               new Recorded(
                   sha256 != null
                       ? AuditChain.hex(sha256)
                       : payload == null ? null : AuditChain.payloadSha256(payload),
-                  rs.getString(4)));
+                  judgement == null ? null : AuditChain.hex(judgement),
+                  rs.getString(5)));
         }
       }
     }
@@ -498,7 +520,10 @@ public final class AuditWriter {
               event.topic(),
               event.partition(),
               event.offset(),
-              CanonicalJson.write(tree)));
+              CanonicalJson.write(tree),
+              event.event() instanceof ModerationVerdict verdict
+                  ? judgementSha256(verdict)
+                  : null));
     }
     Projections projections = new Projections(connection, fresh.values(), trees);
     projections.writeRows();

@@ -9,6 +9,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -82,8 +83,8 @@ public final class ChainAppender {
         connection.prepareStatement(
             "insert into audit_log (seq, event_id, event_type, tenant_id, request_id, source_topic,"
                 + " source_partition, source_offset, payload, recorded_at, chain_version, entry_digest,"
-                + " prev_hash, hash, payload_sha256) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                + " ?)")) {
+                + " prev_hash, hash, payload_sha256, judgement_sha256) values (?, ?, ?, ?, ?, ?, ?, ?,"
+                + " ?, ?, ?, ?, ?, ?, ?, ?)")) {
       for (int i = 0; i < entries.size(); i++) {
         seq++;
         AuditChain.Entry entry = entries.get(i).withSeq(seq);
@@ -104,6 +105,8 @@ public final class ChainAppender {
         insert.setBytes(13, previous);
         insert.setBytes(14, hash);
         insert.setBytes(15, payloadDigests.get(i)); // the bytes entry.payloadSha256() is the hex of
+        String judgement = records.get(i).judgementSha256();
+        insert.setBytes(16, judgement == null ? null : HexFormat.of().parseHex(judgement));
         insert.addBatch();
         previous = hash;
       }

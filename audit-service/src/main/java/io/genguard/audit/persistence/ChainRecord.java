@@ -12,6 +12,9 @@ package io.genguard.audit.persistence;
  * @param sourcePartition Kafka partition, -1 for the service's own records
  * @param sourceOffset Kafka offset, -1 for the service's own records
  * @param payload canonical JSON of the record's content
+ * @param judgementSha256 a verdict's SHA-256 (lowercase hex) of its canonical JSON without {@code
+ *     decidedAt} ({@link AuditWriter#judgementSha256}), kept when its content is removed; null for
+ *     other records
  */
 public record ChainRecord(
     String eventId,
@@ -21,10 +24,33 @@ public record ChainRecord(
     String sourceTopic,
     int sourcePartition,
     long sourceOffset,
-    String payload) {
+    String payload,
+    String judgementSha256) {
 
   /** Source of records the audit service writes itself rather than reads from Kafka. */
   public static final String SERVICE_SOURCE = "audit-service";
+
+  /** A record without a judgement digest: any but a verdict. */
+  public ChainRecord(
+      String eventId,
+      String eventType,
+      String tenantId,
+      String requestId,
+      String sourceTopic,
+      int sourcePartition,
+      long sourceOffset,
+      String payload) {
+    this(
+        eventId,
+        eventType,
+        tenantId,
+        requestId,
+        sourceTopic,
+        sourcePartition,
+        sourceOffset,
+        payload,
+        null);
+  }
 
   public static ChainRecord ofService(
       String eventId, String eventType, String tenantId, String requestId, String payload) {

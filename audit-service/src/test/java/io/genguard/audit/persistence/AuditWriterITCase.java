@@ -214,6 +214,74 @@ class AuditWriterITCase {
   }
 
   /**
+   * A verdict is recorded with the digest of its judgement, its canonical JSON without decidedAt
+   * (migration V35), which a verdict read again is compared with. One recorded before V35 has none:
+   * it is still compared by its payload read back (and once retention or an erasure removed that,
+   * by its digest only, as before).
+   */
+  @Test
+  void shouldCompareAVerdictByItsJudgementDigestOrWithoutOneByItsPayload() throws Exception {
+    ModerationVerdict verdict =
+        AuditEvents.verdict(Scenario.of("judgement-digest", "acme", Decision.RELEASE, NOW));
+    ModerationVerdict older =
+        AuditEvents.verdict(Scenario.of("before-v35", "acme", Decision.RELEASE, NOW));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict),
+            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), older)));
+    assertThat(
+            count(
+                "select count(*) from audit_log where event_id = '"
+                    + verdict.getEventId()
+                    + "' and judgement_sha256 = sha256(convert_to('"
+                    + CanonicalJson.of(
+                            ModerationVerdict.newBuilder(verdict)
+                                .setDecidedAt(Instant.EPOCH)
+                                .build())
+                        .replace("'", "''")
+                    + "', 'UTF8'))"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "select count(*) from audit_log where judgement_sha256 is not null"
+                    + " and event_type <> 'ModerationVerdict'"))
+        .as("other records have none")
+        .isZero();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement st = connection.createStatement()) {
+      st.executeUpdate(
+          "update audit_log set judgement_sha256 = null where event_id = '"
+              + older.getEventId()
+              + "'");
+    }
+    long before = writer.eventIdConflicts();
+
+    for (ModerationVerdict recorded : List.of(verdict, older)) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(recorded)
+                      .setDecidedAt(recorded.getDecidedAt().plusSeconds(600))
+                      .build()),
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(recorded).setDecision(Decision.BLOCK).build())));
+    }
+
+    assertThat(
+            count(
+                "select count(*) from event_id_conflict where event_id in ('"
+                    + verdict.getEventId()
+                    + "', '"
+                    + older.getEventId()
+                    + "')"))
+        .as("only the verdicts judged otherwise")
+        .isEqualTo(2);
+    assertThat(writer.eventIdConflicts()).isEqualTo(before + 2);
+  }
+
+  /**
    * Only when the verdict was decided is left out: a verdict under a recorded verdict's id with
    * another decision, other reasons or another judged text is still a conflict, decided later or
    * not.

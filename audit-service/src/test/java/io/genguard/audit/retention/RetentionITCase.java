@@ -1283,6 +1283,67 @@ class RetentionITCase {
   }
 
   /**
+   * The forty-seventh session's fixers: a verdict judged again (an output sent again, a job
+   * restored from an older savepoint) differs from its record only in decidedAt and is a
+   * redelivery, but once retention or an erasure had removed the record's content only its digest,
+   * which binds decidedAt, was left to compare, so it was kept as a conflict and alerted. The
+   * record keeps the digest of its verdict without decidedAt (migration V35); a verdict judged
+   * otherwise is still a conflict, kept without a payload.
+   */
+  @Test
+  void shouldTakeAVerdictJudgedAgainAfterItsContentWasRemovedAsARedelivery() throws Exception {
+    ModerationVerdict retained =
+        AuditEvents.verdict(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO));
+    ModerationVerdict erased =
+        AuditEvents.verdict(Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO));
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+    retention.erase("globex-old", "DSR-2026-1000", ADMIN);
+    String ids = "('" + retained.getEventId() + "', '" + erased.getEventId() + "')";
+    assertThat(
+            count(
+                "select count(*) from audit_log where payload is null"
+                    + " and judgement_sha256 is not null and event_id in "
+                    + ids))
+        .as("the content removed by retention and by the erasure, the judgement's digest kept")
+        .isEqualTo(2);
+    assertThat(count("select count(*) from moderation_verdict where request_id = 'globex-old'"))
+        .as("nothing of the erased verdict but its digests")
+        .isZero();
+    AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+
+    for (ModerationVerdict verdict : List.of(retained, erased)) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict).setDecidedAt(NOW).build())));
+    }
+
+    String conflicts = "select count(*) from event_id_conflict where event_id in " + ids;
+    assertThat(count(conflicts)).as("verdicts judged again").isZero();
+    assertThat(writer.eventIdConflicts()).isZero();
+    // Judged otherwise: another decision, or another judged text, decided later or not.
+    for (ModerationVerdict verdict : List.of(retained, erased)) {
+      for (ModerationVerdict other :
+          List.of(
+              ModerationVerdict.newBuilder(verdict)
+                  .setDecision(Decision.RELEASE)
+                  .setDecidedAt(NOW)
+                  .build(),
+              ModerationVerdict.newBuilder(verdict).setOutputSha256("00".repeat(32)).build())) {
+        writer.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), other)));
+      }
+    }
+    assertThat(count(conflicts + " and payload is null")).isEqualTo(4);
+    assertThat(count(conflicts)).isEqualTo(4);
+    assertThat(writer.eventIdConflicts()).isEqualTo(4);
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
+  /**
    * The forty-sixth session's review (finding 1): an erasure emptied only the event_id_conflict
    * rows of the erased request's own records, so the request's genuine text, kept as a conflict
    * under a record of another request (a forgery read first, an id reused across requests), stayed

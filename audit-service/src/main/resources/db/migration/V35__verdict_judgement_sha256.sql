@@ -1,0 +1,12 @@
+-- A recorded verdict's judgement: the SHA-256 of its canonical JSON with decidedAt left out (set to
+-- the epoch, AuditWriter.judgementSha256). The writer compares a verdict read again under a
+-- recorded verdict's id with it: one that differs only in when it was decided is the same output
+-- judged again (sent again, rescored after a savepoint restore), a redelivery, not an
+-- event_id_conflict. Retention and erasures empty the payload and leave this column, as they leave
+-- payload_sha256: it is a digest of what payload_sha256 digests, less a time the record's
+-- recorded_at comes close to, so it tells no more of the removed content than that digest does.
+-- Null for every other record, and for verdicts recorded before this migration: those are still
+-- compared by reading their payload back, and once retention or an erasure removed it, only by
+-- their digest, as before (a verdict judged again then is kept as a conflict and alerts).
+-- Not part of the hash chain, and not in evidence bundles. A nullable column: no row is rewritten.
+alter table audit_log add column judgement_sha256 bytea;

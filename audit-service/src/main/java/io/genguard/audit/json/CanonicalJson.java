@@ -104,6 +104,18 @@ public final class CanonicalJson {
   }
 
   /**
+   * A copy of a record's tree ({@link #toTree}) with one field's value replaced: the tree {@link
+   * #toTree} makes of the record with {@code value} in that field. The copy is shallow: it shares
+   * the other fields' nodes with {@code tree}, so neither may be changed afterwards.
+   */
+  public static ObjectNode withField(ObjectNode tree, String field, Object value) {
+    ObjectNode copy = NODES.objectNode();
+    copy.setAll(tree);
+    copy.set(field, value(value));
+    return copy;
+  }
+
+  /**
    * Canonical JSON text of a tree: sorted keys at every level, compact. Streams the tree in key
    * order (no sorted copy of it; trees from {@link #toTree} are sorted already); the text is the
    * same as the mapper writing a key-sorted copy (tested), which is what the chain was built on.

@@ -359,6 +359,15 @@ public final class AuditWriter {
     return AuditChain.payloadSha256(CanonicalJson.of(undated(verdict)));
   }
 
+  /**
+   * {@link #judgementSha256(ModerationVerdict)} of a verdict from its canonical tree, which the
+   * writer has made already for its payload: the verdict is not copied and its tree not made again.
+   */
+  static String judgementSha256(ObjectNode verdictTree) {
+    return AuditChain.payloadSha256(
+        CanonicalJson.write(CanonicalJson.withField(verdictTree, "decidedAt", Instant.EPOCH)));
+  }
+
   private static ModerationVerdict undated(ModerationVerdict verdict) {
     return ModerationVerdict.newBuilder(verdict).setDecidedAt(Instant.EPOCH).build();
   }
@@ -521,9 +530,7 @@ public final class AuditWriter {
               event.partition(),
               event.offset(),
               CanonicalJson.write(tree),
-              event.event() instanceof ModerationVerdict verdict
-                  ? judgementSha256(verdict)
-                  : null));
+              event.event() instanceof ModerationVerdict ? judgementSha256(tree) : null));
     }
     Projections projections = new Projections(connection, fresh.values(), trees);
     projections.writeRows();

@@ -896,18 +896,25 @@ public final class AuditService implements AutoCloseable {
 
   private void applyRetention() {
     try {
-      var run = retention.run(Caller.system("retention-schedule"));
-      var applied = run.batches();
-      if (!applied.isEmpty() || !run.biasReports().isEmpty()) {
-        LOG.info(
-            "Retention tombstoned {} record(s) in {} batch(es) and removed the texts of {} bias"
-                + " report(s)",
-            applied.stream().mapToLong(Retention.Applied::tombstoned).sum(),
-            applied.size(),
-            run.biasReports().size());
-      }
+      logRetention(retention.run(Caller.system("retention-schedule")));
+    } catch (Retention.PartlyFailedException e) {
+      // The other scopes were applied (and the failed ones' batches before they failed).
+      logRetention(e.run());
+      LOG.warn("Retention run failed; it is retried at the next interval: {}", e.toString());
     } catch (Exception e) {
       LOG.warn("Retention run failed; it is retried at the next interval: {}", e.toString());
+    }
+  }
+
+  private static void logRetention(Retention.Run run) {
+    var applied = run.batches();
+    if (!applied.isEmpty() || !run.biasReports().isEmpty()) {
+      LOG.info(
+          "Retention tombstoned {} record(s) in {} batch(es) and removed the texts of {} bias"
+              + " report(s)",
+          applied.stream().mapToLong(Retention.Applied::tombstoned).sum(),
+          applied.size(),
+          run.biasReports().size());
     }
   }
 

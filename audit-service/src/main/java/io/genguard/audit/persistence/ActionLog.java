@@ -41,7 +41,17 @@ public final class ActionLog {
   /** Appends the action to the chain; returns its id. Call inside the caller's transaction. */
   public static String record(Connection connection, Caller caller, Action action, Instant now)
       throws SQLException {
-    String actionId = EventIds.random();
+    return record(connection, caller, action, now, EventIds.random());
+  }
+
+  /**
+   * Appends the action to the chain under an id the caller made before ({@link EventIds#random}),
+   * so that a caller whose transaction may be lost can tell afterwards whether this action
+   * committed. Call inside the caller's transaction.
+   */
+  public static String record(
+      Connection connection, Caller caller, Action action, Instant now, String actionId)
+      throws SQLException {
     Instant at = now.truncatedTo(ChronoUnit.MICROS);
     ObjectNode payload = JsonNodeFactory.instance.objectNode();
     payload.put("actionId", actionId);

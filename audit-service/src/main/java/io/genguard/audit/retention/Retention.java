@@ -276,33 +276,50 @@ public final class Retention {
     List<ScopeFailure> failures = new ArrayList<>();
     for (Policy policy : policies) {
       Instant cutoff = now.minus(Duration.ofDays(policy.retentionDays()));
-      applied.addAll(
-          orNoted(
-              failures,
-              "TENANT",
-              policy.tenantId(),
-              () ->
-                  applyScope(
-                      "TENANT",
-                      policy.tenantId(),
-                      List.of(),
-                      cutoff,
-                      policy.retentionDays(),
-                      now)));
-      pruned.addAll(
-          pruneReports(
-              "TENANT", policy.tenantId(), List.of(), cutoff, policy.retentionDays(), caller, now));
+      // Each step adds what it committed as it goes: a scope that fails after some batches (or
+      // reports) reports those, which are done.
+      orNoted(
+          failures,
+          "TENANT",
+          policy.tenantId(),
+          () ->
+              applyScope(
+                  "TENANT",
+                  policy.tenantId(),
+                  List.of(),
+                  cutoff,
+                  policy.retentionDays(),
+                  now,
+                  applied));
+      orNoted(
+          failures,
+          "TENANT",
+          policy.tenantId(),
+          () ->
+              pruneReports(
+                  "TENANT",
+                  policy.tenantId(),
+                  List.of(),
+                  cutoff,
+                  policy.retentionDays(),
+                  caller,
+                  now,
+                  pruned));
     }
     if (defaultDays > 0 && caller.isGlobal()) {
       Instant cutoff = now.minus(Duration.ofDays(defaultDays));
       List<String> ownPolicies = policies.stream().map(Policy::tenantId).toList();
-      applied.addAll(
-          orNoted(
-              failures,
-              "DEFAULT",
-              null,
-              () -> applyScope("DEFAULT", null, ownPolicies, cutoff, defaultDays, now)));
-      pruned.addAll(pruneReports("DEFAULT", null, ownPolicies, cutoff, defaultDays, caller, now));
+      orNoted(
+          failures,
+          "DEFAULT",
+          null,
+          () -> applyScope("DEFAULT", null, ownPolicies, cutoff, defaultDays, now, applied));
+      orNoted(
+          failures,
+          "DEFAULT",
+          null,
+          () ->
+              pruneReports("DEFAULT", null, ownPolicies, cutoff, defaultDays, caller, now, pruned));
     }
     // A batch deletes only the conflict rows of its own scope; each scope's other rows whose
     // record lost its content (a batch of another scope, an erasure) go by the scope's sweep, once
@@ -322,7 +339,6 @@ public final class Retention {
                 policy.tenantId(),
                 List.of(),
                 now.minus(Duration.ofDays(policy.retentionDays())));
-            return List.of();
           });
     }
     if (defaultDays > 0 && caller.isGlobal()) {
@@ -334,7 +350,6 @@ public final class Retention {
           () -> {
             removeLateConflicts(
                 "DEFAULT", null, ownPolicies, now.minus(Duration.ofDays(defaultDays)));
-            return List.of();
           });
     }
     Run run = new Run(applied, pruned);
@@ -344,17 +359,64 @@ public final class Retention {
     return run;
   }
 
-  /** One scope's step of a run (its batches, its sweep). */
-  @FunctionalInterface
-  private interface ScopeStep<T> {
-    List<T> apply() throws SQLException;
+  /**
+   * Runs retention ({@link #run}) for a call of {@code POST /api/v1/retention/run} and records it
+   * as a {@code retention.run} action: what it tombstoned and pruned, and, for a run that failed in
+   * some scopes, those scopes ({@code failedScopes}) before the {@link PartlyFailedException} is
+   * thrown on, since the other scopes were applied.
+   */
+  public Run runRecorded(Caller caller) throws SQLException {
+    Run run;
+    List<String> failedScopes = List.of();
+    PartlyFailedException partly = null;
+    try {
+      run = run(caller);
+    } catch (PartlyFailedException e) {
+      partly = e;
+      run = e.run();
+      failedScopes = e.failures().stream().map(ScopeFailure::scope).distinct().toList();
+    }
+    List<Applied> applied = run.batches();
+    int reports = run.biasReports().size();
+    List<String> failed = failedScopes;
+    String actionId =
+        Transactions.inTransaction(
+            dataSource,
+            connection -> {
+              ActionLog.Action action =
+                  ActionLog.Action.of("retention.run", caller.tenantId(), null, null);
+              action
+                  .details()
+                  .put("batches", applied.size())
+                  .put("tombstoned", applied.stream().mapToLong(Applied::tombstoned).sum())
+                  .put("biasReportsPruned", reports);
+              if (!failed.isEmpty()) {
+                ArrayNode scopes = action.details().putArray("failedScopes");
+                failed.forEach(scopes::add);
+              }
+              return ActionLog.record(connection, caller, action, clock.instant());
+            });
+    if (partly != null) {
+      LOG.warn("The partly failed retention run is recorded as action {}", actionId);
+      throw partly;
+    }
+    return run;
   }
 
-  /** What {@code step} returns, or nothing, with its failure noted, naming the scope. */
-  private static <T> List<T> orNoted(
-      List<ScopeFailure> failures, String scope, String tenant, ScopeStep<T> step) {
+  /**
+   * One scope's step of a run (its batches, its bias reports, its sweep); what it did it adds to
+   * the run's lists as each part commits.
+   */
+  @FunctionalInterface
+  private interface ScopeStep {
+    void apply() throws SQLException;
+  }
+
+  /** Runs {@code step}, noting its failure, naming the scope. */
+  private static void orNoted(
+      List<ScopeFailure> failures, String scope, String tenant, ScopeStep step) {
     try {
-      return step.apply();
+      step.apply();
     } catch (SQLException | RuntimeException e) {
       String named = scope.equals("TENANT") ? "tenant " + tenant : "the default";
       LOG.warn(
@@ -363,7 +425,6 @@ public final class Retention {
           named,
           e.toString());
       failures.add(new ScopeFailure(named, e));
-      return List.of();
     }
   }
 
@@ -398,7 +459,10 @@ public final class Retention {
       this.failures = List.copyOf(failures);
     }
 
-    /** What the run did in the scopes that did not fail. */
+    /**
+     * What the run did: the scopes that did not fail, and the batches and bias reports the failed
+     * ones committed before they failed.
+     */
     public Run run() {
       return run;
     }
@@ -411,23 +475,24 @@ public final class Retention {
 
   /**
    * Removes the texts of the scope's bias reports stored before {@code cutoff}, one report per
-   * transaction, a page of ids at a time.
+   * transaction, a page of ids at a time; adds each report to {@code pruned} once its transaction
+   * committed.
    */
-  private List<ReportPruned> pruneReports(
+  private void pruneReports(
       String scope,
       String tenant,
       List<String> excluded,
       Instant cutoff,
       int days,
       Caller caller,
-      Instant now)
+      Instant now,
+      List<ReportPruned> pruned)
       throws SQLException {
     ObjectNode retention = JsonNodeFactory.instance.objectNode();
     retention.put("scope", scope);
     retention.put("tenantId", tenant);
     retention.put("retentionDays", days);
     retention.put("cutoff", cutoff.toString());
-    List<ReportPruned> pruned = new ArrayList<>();
     ReportRedaction.Stored after = null;
     while (true) {
       List<ReportRedaction.Stored> page;
@@ -461,7 +526,7 @@ public final class Retention {
         }
       }
       if (page.size() < REPORTS_PER_QUERY) {
-        return pruned;
+        return;
       }
       after = page.get(page.size() - 1);
     }
@@ -478,10 +543,18 @@ public final class Retention {
     return biasReportsPruned.get();
   }
 
-  private List<Applied> applyScope(
-      String scope, String tenant, List<String> excluded, Instant cutoff, int days, Instant now)
+  /**
+   * Applies the scope's period, batch by batch; adds each batch to {@code batches} once committed.
+   */
+  private void applyScope(
+      String scope,
+      String tenant,
+      List<String> excluded,
+      Instant cutoff,
+      int days,
+      Instant now,
+      List<Applied> batches)
       throws SQLException {
-    List<Applied> batches = new ArrayList<>();
     // Requests being resent when a batch came to them: left alone for the rest of this run.
     List<String> beingResent = new ArrayList<>();
     while (true) {
@@ -495,7 +568,7 @@ public final class Retention {
         batches.add(batch.applied());
       }
       if (!batch.more()) {
-        return batches;
+        return;
       }
     }
   }

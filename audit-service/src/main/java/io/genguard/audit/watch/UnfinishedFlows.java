@@ -789,7 +789,7 @@ public final class UnfinishedFlows {
         // before a failed one sent, so that a repeated call is not needed. The marker stays either
         // way (for RESEND_UNDER_WAY), so that the answer to this send is not alerted as a forgery.
         try {
-          Resent recorded = recordSentAfterFailure(requestId, taken.get(), caller, started, e);
+          Resent recorded = recordSentAfterFailure(requestId, taken.get(), caller, e);
           LOG.warn(
               "Request {}'s unfinished flow was sent again (Kafka took the record), but recording"
                   + " the send failed; recorded in a transaction of its own (action {}): {}",
@@ -837,15 +837,22 @@ public final class UnfinishedFlows {
           if (failure != null) {
             throw failure;
           }
+          // The action's id is made before it is recorded: a retry after a lost transaction
+          // looks for this send's own row, not any send of the flow (another caller's resend).
           Sending sending =
-              new Sending(flow.eventId(), flow.kind(), flow.tenant(), eventId(record));
+              new Sending(
+                  flow.eventId(), flow.kind(), flow.tenant(), eventId(record), EventIds.random());
           taken.set(sending);
           return recordSend(connection, requestId, sending, caller, null);
         });
   }
 
-  /** A flow whose record Kafka took: its flow, kind and tenant, and the event sent again. */
-  private record Sending(String flowEventId, Kind kind, String tenant, String eventId) {}
+  /**
+   * A flow whose record Kafka took: its flow, kind and tenant, the event sent again, and the id its
+   * {@code unfinished.resend} action is recorded under.
+   */
+  private record Sending(
+      String flowEventId, Kind kind, String tenant, String eventId, String actionId) {}
 
   /**
    * Records a single resend: its {@code unfinished.resend} action (naming {@code failure}'s class
@@ -866,7 +873,7 @@ public final class UnfinishedFlows {
               "recordedAfter",
               "failed: " + failure.getClass().getName() + " (in the audit service's log)");
     }
-    String actionId = ActionLog.record(connection, caller, action, now);
+    String actionId = ActionLog.record(connection, caller, action, now, sent.actionId());
     markResent(connection, List.of(sent.flowEventId()), actionId, now);
     return new Resent(sent.kind(), sent.eventId(), actionId);
   }
@@ -874,25 +881,25 @@ public final class UnfinishedFlows {
   /**
    * Records a single resend Kafka took whose own transaction failed to record it, in a transaction
    * of its own. A send the failed transaction did record after all (its commit failed on the way
-   * back, yet committed) is not recorded twice: its count is found (a send of this flow counted
-   * since the resend began) and that send's action returned.
+   * back, yet committed) is not recorded twice: its count is found by the action id made before the
+   * send (not by time, which another caller's resend of the flow, committed meanwhile, would match
+   * too) and returned.
    */
   private Resent recordSentAfterFailure(
-      String requestId, Sending sent, Caller caller, Instant started, Exception failure)
-      throws SQLException {
+      String requestId, Sending sent, Caller caller, Exception failure) throws SQLException {
     return Transactions.inTransaction(
         dataSource,
         connection -> {
           ErasureLocks.lock(connection, List.of(requestId));
           try (PreparedStatement counted =
               connection.prepareStatement(
-                  "select action_id from unfinished_flow_resend where flow_event_id = ?"
-                      + " and resent_at >= ? order by resent_at limit 1")) {
+                  "select 1 from unfinished_flow_resend where flow_event_id = ?"
+                      + " and action_id = ?")) {
             counted.setString(1, sent.flowEventId());
-            counted.setObject(2, AuditWriter.time(started.truncatedTo(ChronoUnit.MICROS)));
+            counted.setString(2, sent.actionId());
             try (ResultSet rs = counted.executeQuery()) {
               if (rs.next()) {
-                return new Resent(sent.kind(), sent.eventId(), rs.getString(1));
+                return new Resent(sent.kind(), sent.eventId(), sent.actionId());
               }
             }
           }

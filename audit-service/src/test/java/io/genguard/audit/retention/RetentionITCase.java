@@ -3,6 +3,7 @@ package io.genguard.audit.retention;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -1339,6 +1340,107 @@ class RetentionITCase {
     assertThat(count(conflicts + " and payload is null")).isEqualTo(4);
     assertThat(count(conflicts)).isEqualTo(4);
     assertThat(writer.eventIdConflicts()).isEqualTo(4);
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
+  /**
+   * The forty-eighth session's second review: a scope that failed after some of its batches had
+   * committed reported none of them (the run's batches and its message undercounted what was done),
+   * and a call of POST /api/v1/retention/run that failed in one scope recorded no retention.run
+   * action, though the other scopes were applied. Here acme's second batch fails (a trigger on its
+   * last record), after its first committed.
+   */
+  @Test
+  void shouldReportAndRecordWhatAPartlyFailedRunDid() throws Exception {
+    retention(0).set("acme", 30, ADMIN);
+    retention(0).set("globex", 30, ADMIN);
+    long lastOfAcme = count("select max(seq) from audit_log where request_id = 'acme-old'");
+    execute(
+        "create function fail_last_of_acme() returns trigger language plpgsql as $$ begin"
+            + " if new.payload is null then raise exception 'acme''s last record made to fail';"
+            + " end if; return new; end $$");
+    execute(
+        "create trigger fail_last_of_acme before update on audit_log for each row when (old.seq = "
+            + lastOfAcme
+            + ") execute function fail_last_of_acme()");
+
+    Throwable failure = catchThrowable(() -> retention(0).runRecorded(ADMIN));
+
+    assertThat(failure)
+        .isInstanceOf(Retention.PartlyFailedException.class)
+        .hasMessageContaining("tenant acme")
+        .hasMessageContaining("made to fail")
+        .hasMessageContaining("(3 batch(es))");
+    assertThat(((Retention.PartlyFailedException) failure).run().batches())
+        .as("acme's first batch, committed before its second failed, and globex's")
+        .extracting(Retention.Applied::tenantId, Retention.Applied::tombstoned)
+        .containsExactly(tuple("acme", 3L), tuple("globex", 3L), tuple("globex", 1L));
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'retention.run'"
+                    + " and details ->> 'batches' = '3' and details ->> 'tombstoned' = '7'"
+                    + " and details -> 'failedScopes' = '[\"tenant acme\"]'::jsonb"))
+        .as("the partly failed run, recorded")
+        .isOne();
+    execute("drop trigger fail_last_of_acme on audit_log");
+    assertThat(retention(0).runRecorded(ADMIN).batches())
+        .extracting(Retention.Applied::tenantId, Retention.Applied::tombstoned)
+        .containsExactly(tuple("acme", 1L));
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'retention.run'"
+                    + " and details ->> 'batches' = '1' and details -> 'failedScopes' is null"))
+        .isOne();
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
+  /**
+   * The forty-eighth session's second review: reading a scope's stored bias reports (the page
+   * query) was not covered by "a scope fails, the run goes on", so a lock timeout there ended the
+   * run before the later scopes and every sweep. Here bias_report is locked by another transaction
+   * past the database's lock timeout: every scope's tombstoning is applied all the same.
+   */
+  @Test
+  void shouldApplyTheOtherScopesWhenBiasReportsCannotBeRead() throws Exception {
+    retention(0).set("acme", 30, ADMIN);
+    retention(0).set("globex", 30, ADMIN);
+    String url;
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      url = connection.getMetaData().getURL();
+      statement.execute("alter database " + connection.getCatalog() + " set lock_timeout = '1s'");
+    }
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    Throwable failure;
+    try (AuditDatabase timingOut =
+            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+        Connection holder = database.dataSource().getConnection()) {
+      holder.setAutoCommit(false);
+      try (Statement statement = holder.createStatement()) {
+        statement.execute("lock table bias_report in access exclusive mode");
+      }
+      failure =
+          catchThrowable(
+              () ->
+                  new Retention(timingOut.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0, 3)
+                      .apply(ADMIN));
+      holder.rollback();
+    }
+
+    assertThat(failure)
+        .isInstanceOf(Retention.PartlyFailedException.class)
+        .hasMessageContaining("tenant acme")
+        .hasMessageContaining("tenant globex")
+        .hasMessageContaining("lock timeout");
+    assertThat(((Retention.PartlyFailedException) failure).run().batches()).hasSize(4);
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'globex-old'"
+                    + " and payload is not null"))
+        .as("globex's records, after acme's bias reports could not be read")
+        .isZero();
     ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
     assertThat(whole.valid()).as(whole.summary()).isTrue();
   }

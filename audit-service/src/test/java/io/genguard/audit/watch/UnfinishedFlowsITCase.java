@@ -539,6 +539,90 @@ class UnfinishedFlowsITCase {
   }
 
   /**
+   * The forty-eighth session's second review: a resend whose transaction was lost after Kafka took
+   * its record looked for "a send of the flow counted since it began", and so took another caller's
+   * resend of the same flow, committed meanwhile, for its own: its send was never counted nor
+   * recorded, and it answered the other caller's action id. Here the other caller's resend waits on
+   * this one's erasure lock and goes through once this one's connection is ended.
+   */
+  @Test
+  void shouldNotTakeAnotherCallersResendForOneWhoseTransactionIsLost() throws Exception {
+    Scenario single = Scenario.of("raced-resend", "acme", Decision.RELEASE, START);
+    writer.write(List.of(request(single)));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(20));
+    assertThat(flows.check().found()).hasSize(1);
+    Sent sent = new Sent();
+    List<UnfinishedFlows.Resent> others = new ArrayList<>();
+    ExecutorService other = Executors.newSingleThreadExecutor();
+    // Kafka takes the record; another caller's resend of the flow then waits on this one's lock,
+    // this one's connection (idle in its transaction while it sends) is ended, and the other's
+    // resend sends and commits before this one records its own.
+    UnfinishedFlows.Resender racedThenLost =
+        records -> {
+          UnfinishedFlows.Resender.Batch batch = sent.sendAll(records);
+          try {
+            Future<UnfinishedFlows.Resent> second =
+                other.submit(() -> flows.resend("raced-resend", null, ADMIN, sent));
+            String waiting =
+                "select count(*) from pg_stat_activity where datname = current_database()"
+                    + " and wait_event_type = 'Lock'";
+            for (int i = 0; i < 300 && count(waiting) == 0; i++) {
+              Thread.sleep(100);
+            }
+            assertThat(count(waiting)).as("the other resend waits on this one's lock").isOne();
+            assertThat(
+                    count(
+                        "select count(*) from (select pg_terminate_backend(pid) from"
+                            + " pg_stat_activity where datname = current_database()"
+                            + " and pid <> pg_backend_pid() and state = 'idle in transaction') t"))
+                .as("this resend's connection ended")
+                .isOne();
+            others.add(second.get(30, TimeUnit.SECONDS));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return batch;
+        };
+
+    UnfinishedFlows.Resent resent;
+    try {
+      resent = flows.resend("raced-resend", null, ADMIN, racedThenLost);
+    } finally {
+      other.shutdownNow();
+    }
+
+    assertThat(sent.requests).as("taken by Kafka, twice").hasSize(2);
+    assertThat(others).hasSize(1);
+    assertThat(resent.actionId()).as("its own action").isNotEqualTo(others.get(0).actionId());
+    assertThat(
+            count(
+                "select count(*) from unfinished_flow where request_id = 'raced-resend'"
+                    + " and resent_count = 2"))
+        .as("both sends counted")
+        .isOne();
+    assertThat(
+            count(
+                "select count(*) from unfinished_flow_resend where action_id in ('"
+                    + resent.actionId()
+                    + "', '"
+                    + others.get(0).actionId()
+                    + "')"))
+        .isEqualTo(2);
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'unfinished.resend'"
+                    + " and action_id = '"
+                    + resent.actionId()
+                    + "' and details ->> 'recordedAfter' is not null"))
+        .as("this send's action, recorded after the failure")
+        .isOne();
+    assertThat(count("select count(*) from api_action where action = 'unfinished.resend'"))
+        .isEqualTo(2);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  /**
    * The forty-sixth session's report: a bulk resend recorded its action and counts after the last
    * chunk, so a later chunk that failed with an exception (not a refusal by Kafka) left the flows
    * the earlier chunks sent unrecorded (no action, resent_count 0), and a repeated call sent them

@@ -1,14 +1,11 @@
 package io.genguard.moderation.gate;
 
-import io.genguard.events.v1.GenerationCost;
 import io.genguard.events.v1.GenerationOutput;
-import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.SamplingParameters;
 import io.genguard.moderation.pipeline.ContentModerator;
 import io.genguard.moderation.pipeline.ModeratorMicrobenchmark;
 import io.genguard.provenance.ProvenanceKeys;
-import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -170,30 +167,10 @@ public final class ReleaseGateMicrobenchmark {
   /** As local-stack's PlumbingBenchmark makes them, generated at the gate's (fixed) clock. */
   private static GenerationOutput output(String run, int i) {
     String requestId = run + "-" + i;
-    return GenerationOutput.newBuilder()
-        .setEventId(EventIds.nameBased("bench-output", requestId))
-        .setOutputId(EventIds.nameBased("bench-output-id", requestId))
-        .setRequestId(requestId)
-        .setTenantId("bench")
-        .setText(TEXT)
-        .setModel(
-            ModelRef.newBuilder().setName("bench").setVersion("1").setBackend("bench").build())
+    GenerationOutput.Builder output = ModeratorMicrobenchmark.outputBuilder(requestId, TEXT);
+    return output
         .setParameters(
-            SamplingParameters.newBuilder()
-                .setMaxTokens(100)
-                .setTemperature(1)
-                .setTopK(0)
-                .setTopP(1)
-                .setSeed((long) i)
-                .build())
-        .setCost(
-            GenerationCost.newBuilder()
-                .setPromptTokens(5)
-                .setOutputTokens(100)
-                .setComputeMillis(0)
-                .setDevice("none")
-                .setEnergyJoules(0)
-                .build())
+            SamplingParameters.newBuilder(output.getParameters()).setSeed((long) i).build())
         .setAttributes(Map.of("run", run))
         .setGeneratedAt(NOW)
         .build();

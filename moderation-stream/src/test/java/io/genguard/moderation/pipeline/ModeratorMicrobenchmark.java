@@ -152,6 +152,17 @@ public final class ModeratorMicrobenchmark {
   }
 
   private static GenerationOutput output(String requestId, String text) {
+    return outputBuilder(requestId, text)
+        .setAttributes(Map.of("run", "micro"))
+        .setGeneratedAt(Instant.parse("2026-12-07T00:00:00Z"))
+        .build();
+  }
+
+  /**
+   * An output shaped as local-stack's {@code PlumbingBenchmark} sends them (seed 0), for the
+   * microbenchmarks of this module's tests; the caller sets its attributes and generation time.
+   */
+  public static GenerationOutput.Builder outputBuilder(String requestId, String text) {
     return GenerationOutput.newBuilder()
         .setEventId(EventIds.nameBased("bench-output", requestId))
         .setOutputId(EventIds.nameBased("bench-output-id", requestId))
@@ -175,9 +186,6 @@ public final class ModeratorMicrobenchmark {
                 .setComputeMillis(0)
                 .setDevice("none")
                 .setEnergyJoules(0)
-                .build())
-        .setAttributes(Map.of("run", "micro"))
-        .setGeneratedAt(Instant.parse("2026-12-07T00:00:00Z"))
-        .build();
+                .build());
   }
 }

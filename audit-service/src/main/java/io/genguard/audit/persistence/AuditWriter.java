@@ -47,6 +47,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
@@ -970,8 +971,11 @@ public final class AuditWriter {
         held.merge(
             e.getRequestId(),
             e,
+            // Another tenant's hold under the same request id lends the item nothing.
             (first, later) ->
-                first.getVerdictId().isEmpty() && !later.getVerdictId().isEmpty()
+                first.getVerdictId().isEmpty()
+                        && !later.getVerdictId().isEmpty()
+                        && Objects.equals(first.getTenantId(), later.getTenantId())
                     ? ReleaseGateOutcome.newBuilder(first)
                         .setVerdictId(later.getVerdictId())
                         .setEventId(later.getEventId())

@@ -600,7 +600,9 @@ public final class Retractions {
    * released outcome but not the output ({@value #OUTPUT_UNKNOWN}). For an erasure, which retracts
    * what was released whatever is left of it.
    *
-   * @param tenantId the tenant whose release it is (the erased request's)
+   * @param tenantId the tenant whose release it is (the erasing tenant's); null for any tenant's
+   *     (an admin's erasure, which removes every tenant's records under the request id), the
+   *     earliest
    */
   public static Optional<Released> releasedNotRetractedOnRecord(
       Connection connection, String requestId, String tenantId) throws SQLException {
@@ -610,10 +612,11 @@ public final class Retractions {
           connection.prepareStatement(
               "select event_id, tenant_id from audit_log where request_id = ?"
                   + " and event_type = 'ReleaseGateOutcome' and source_topic = ?"
-                  + " and tenant_id = ? order by seq limit 1")) {
+                  + " and (?::text is null or tenant_id = ?::text) order by seq limit 1")) {
         select.setString(1, requestId);
         select.setString(2, Topics.CONTENT_RELEASED.name());
         select.setString(3, tenantId);
+        select.setString(4, tenantId);
         try (ResultSet rs = select.executeQuery()) {
           if (rs.next()) {
             released =

@@ -1142,10 +1142,14 @@ public final class Retention {
           // An output released before the erasure comes down: read before its row goes. Also when
           // nothing is left to tombstone (records of chain version 1, or content retention removed
           // before): what platforms published is still out there.
+          // The caller's tenant's release; an admin's erasure (no tenant) takes down the release
+          // on record whichever tenant it is: `tenant` names the lowest tenant of the request's
+          // records, which need not be the one that released under a shared request id.
           Optional<Retractions.Released> released =
               tenant == null
                   ? Optional.empty()
-                  : Retractions.releasedNotRetractedOnRecord(connection, requestId, tenant);
+                  : Retractions.releasedNotRetractedOnRecord(
+                      connection, requestId, caller.tenantId());
           if (tombstoned == 0) {
             String actionId =
                 recordErasure(connection, caller, requestId, tenant, why, 0, null, copies, now);

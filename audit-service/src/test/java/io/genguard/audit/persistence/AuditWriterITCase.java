@@ -887,6 +887,15 @@ class AuditWriterITCase {
         .containsEntry(
             "tenancy-decided",
             "DECIDED verdict=" + decided.verdictId() + " late=null review=tenancy-decided-review");
+
+    // Acme's hold for want of a verdict and beta's hold on a verdict of its own read in one batch:
+    // acme's new item does not take beta's verdict (the forty-eighth session's third review).
+    Scenario sameBatch = Scenario.of("tenancy-same-batch", "acme", Decision.REVIEW, NOW);
+    List<IncomingEvent> both = new ArrayList<>(heldWithoutVerdict(sameBatch));
+    both.add(otherTenantsHold(sameBatch, null));
+    writer.write(both);
+    assertThat(tenancyItems())
+        .containsEntry("tenancy-same-batch", "PENDING verdict= late=null review=null");
   }
 
   /** The scenario's request, output and the gate's hold for want of a verdict. */

@@ -634,6 +634,31 @@ class RetractionsITCase {
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
+  /**
+   * An admin's erasure of a request id two tenants use takes down the release on record, whichever
+   * tenant it is: the tenant the erasure names is the lowest of its records' (acme, quarantined
+   * here), not the one that released (beta). Found by the forty-eighth session's third review: the
+   * tenant-scoped lookup then retracted nothing, and the erasure removed what would have shown it.
+   */
+  @Test
+  void shouldRetractAnotherTenantsReleaseWhenAnAdminErasesASharedRequestId() throws Exception {
+    Scenario acme = Scenario.of("shared-erase", "acme", Decision.BLOCK, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+    ReleaseGateOutcome betaRelease = otherTenantsRelease(acme, NOW.minusSeconds(60));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaRelease)));
+    Retention retention = new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0);
+
+    Retention.Erased erased = retention.erase("shared-erase", "DSR-2026-48", ADMIN);
+
+    assertThat(erased.retractedEventId()).isEqualTo(betaRelease.getEventId());
+    assertThat(
+            count(
+                "select count(*) from content_retraction where request_id = 'shared-erase'"
+                    + " and tenant_id = 'beta' and basis = 'ERASURE'"))
+        .isEqualTo(1);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
   @Test
   void shouldRetractWhatWasReleasedBeforeItsRequestWasErased() throws Exception {
     writer.write(

@@ -175,13 +175,6 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private boolean sweeping;
 
   private String resumeAt;
-
-  /**
-   * A request found to have no output waiting beside its first while the record (or sweep piece)
-   * now processed is: nothing puts one in between, so deleting it need not look it up again.
-   */
-  private String noContender;
-
   private int sweepPieces;
   private long sweptEntries;
   private ProcessorContext<String, byte[]> context;
@@ -218,7 +211,6 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   @Override
   public void process(Record<byte[], byte[]> record) {
-    noContender = null;
     RecordMetadata source =
         context.recordMetadata().orElseThrow(() -> new IllegalStateException("No record metadata"));
     String topic = source.topic();
@@ -534,9 +526,6 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   /** Deletes the output waiting beside the request's first, if one does. */
   private void dropContender(String requestId) {
-    if (requestId.equals(noContender)) {
-      return; // looked up while this record was processed: none
-    }
     String key = contenderKey(requestId);
     if (store.get(key) != null) {
       store.delete(key);
@@ -767,9 +756,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     }
     if (keepsForgedOut && entry.state() == GateEntry.State.WAITING && entry.output() != null) {
       GateEntry beside = store.get(contenderKey(requestId));
-      if (beside == null) {
-        noContender = requestId;
-      } else {
+      if (beside != null) {
         GenerationOutput other = Topics.GENERATION_OUTPUTS.codec().decode(beside.output());
         GenerationOutput first = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
         if (integrityMismatch(other, verdict) == null
@@ -1436,7 +1423,6 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   /** Reads the store on from where the sweep's last piece stopped, for at most a piece's length. */
   private void sweepPiece() {
-    noContender = null;
     long deadline = System.nanoTime() + sweepPieceLength.toNanos();
     long now = clock.millis();
     long retained = now - timings.decisionRetention().toMillis();

@@ -644,6 +644,21 @@ public final class AuditApi implements AutoCloseable {
           ctx.header("Retry-After", "5");
           error(ctx, HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
         });
+    // A retention run that failed in some scopes applied the others (and recorded the run as its
+    // retention.run action): the answer names the failed scopes and what was done. Why each scope
+    // failed stays in the log: the database's words may quote SQL values.
+    app.exception(
+        Retention.PartlyFailedException.class,
+        (e, ctx) -> {
+          LOG.warn("{} {}: {}", ctx.method(), ctx.path(), e.getMessage());
+          Map<String, Object> answer = new LinkedHashMap<>();
+          answer.put("status", HttpStatus.INTERNAL_SERVER_ERROR.getCode());
+          answer.put("error", e.summary() + "; the audit service log says why each failed");
+          answer.put("failedScopes", e.failedScopes());
+          answer.put("applied", e.run().batches());
+          answer.put("biasReportsPruned", e.run().biasReports());
+          ctx.status(HttpStatus.INTERNAL_SERVER_ERROR).json(answer);
+        });
     app.exception(
         CheckUnavailableException.class,
         (e, ctx) -> {
@@ -2054,8 +2069,9 @@ public final class AuditApi implements AutoCloseable {
     noBody(
         ctx,
         "it applies every retention policy the token may see, of every tenant for a global token");
-    // Recorded as a retention.run action also when some scopes failed (then answered 500): the
-    // other scopes' batches were applied.
+    // Recorded as a retention.run action also when some scopes failed (then answered 500 with the
+    // failed scopes and what the others did, by the PartlyFailedException handler): the other
+    // scopes' batches were applied.
     Retention.Run run = services.retention().runRecorded(caller(ctx));
     ctx.json(Map.of("applied", run.batches(), "biasReportsPruned", run.biasReports()));
   }

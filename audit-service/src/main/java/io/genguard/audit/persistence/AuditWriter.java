@@ -78,11 +78,12 @@ import org.slf4j.LoggerFactory;
  * decidedAt} is the same output judged again (sent again, rescored after a savepoint restore): a
  * redelivery too, also once retention or an erasure removed the record's content: each verdict is
  * recorded with the SHA-256 of its canonical JSON without {@code decidedAt} ({@code
- * audit_log.judgement_sha256}, migration V35), which stays with the digest. Other content read
- * under a record of the same request and tenant after that request's unfinished flow was sent
- * again, or while its resend was under way (migration V34), for {@link #RESEND_UNDER_WAY} after the
- * last send or marker, is kept marked {@code after_resend} (migration V33) and counted apart
- * ({@link #eventIdConflictsAfterResend()}).
+ * audit_log.judgement_sha256}, migration V35), which stays with the digest (a verdict recorded
+ * before V35 is given it by the retention batch or erasure that removes its content, {@link
+ * JudgementDigests}). Other content read under a record of the same request and tenant after that
+ * request's unfinished flow was sent again, or while its resend was under way (migration V34), for
+ * {@link #RESEND_UNDER_WAY} after the last send or marker, is kept marked {@code after_resend}
+ * (migration V33) and counted apart ({@link #eventIdConflictsAfterResend()}).
  *
  * <p>A release of an output a person rejected in review (the gate released it on a verdict that
  * came after it held the output, before it read the rejection) is taken down in the transaction

@@ -14,19 +14,32 @@ public final class Transactions {
     T run(Connection connection) throws SQLException;
   }
 
+  /**
+   * Runs {@code work} in a transaction of a connection from {@code dataSource}: commits what it
+   * did, or rolls it back when it throws (an Error too), and throws its error on. A rollback or the
+   * reset of auto-commit that fails as well (the connection was lost: "Connection is closed") is
+   * kept as suppressed by the work's error, which says what went wrong.
+   */
   public static <T> T inTransaction(DataSource dataSource, Work<T> work) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       connection.setAutoCommit(false);
+      T result;
       try {
-        T result = work.run(connection);
+        result = work.run(connection);
         connection.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        connection.rollback();
+      } catch (Throwable e) {
+        // Precise rethrow: only the work's and commit's SQLException, or an unchecked one. Auto-
+        // commit is reset only after the rollback: resetting it first would commit the work.
+        try {
+          connection.rollback();
+          connection.setAutoCommit(true);
+        } catch (SQLException | RuntimeException undoFailed) {
+          e.addSuppressed(undoFailed);
+        }
         throw e;
-      } finally {
-        connection.setAutoCommit(true);
       }
+      connection.setAutoCommit(true);
+      return result;
     }
   }
 }

@@ -11,6 +11,7 @@ import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.ChainRecord;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.ErasureLocks;
+import io.genguard.audit.persistence.JudgementDigests;
 import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.persistence.UnreadRecords;
@@ -374,7 +375,7 @@ public final class Retention {
     } catch (PartlyFailedException e) {
       partly = e;
       run = e.run();
-      failedScopes = e.failures().stream().map(ScopeFailure::scope).distinct().toList();
+      failedScopes = e.failedScopes();
     }
     List<Applied> applied = run.batches();
     int reports = run.biasReports().size();
@@ -443,20 +444,34 @@ public final class Retention {
 
     PartlyFailedException(Run run, List<ScopeFailure> failures) {
       super(
-          "Retention failed in the scope of "
-              + String.join(
-                  ", ",
-                  failures.stream()
-                      .map(f -> f.scope() + " (" + f.cause() + ")")
-                      .distinct()
-                      .toList())
-              + "; the other scopes were applied ("
-              + run.batches().size()
-              + " batch(es)) and swept, and the failed ones are tried again at the next run",
+          words(
+              run,
+              failures.stream().map(f -> f.scope() + " (" + f.cause() + ")").distinct().toList()),
           failures.get(0).cause());
       failures.stream().skip(1).forEach(f -> addSuppressed(f.cause()));
       this.run = run;
       this.failures = List.copyOf(failures);
+    }
+
+    private static String words(Run run, List<String> failed) {
+      return "Retention failed in the scope of "
+          + String.join(", ", failed)
+          + "; the other scopes were applied ("
+          + run.batches().size()
+          + " batch(es)) and swept, and the failed ones are tried again at the next run";
+    }
+
+    /**
+     * The message without why each scope failed (the causes, whose text may quote SQL values): for
+     * an answer to the caller, while the log has the message.
+     */
+    public String summary() {
+      return words(run, failedScopes());
+    }
+
+    /** The scopes that failed ("tenant acme", "the default"), each once, in the run's order. */
+    public List<String> failedScopes() {
+      return failures.stream().map(ScopeFailure::scope).distinct().toList();
     }
 
     /**
@@ -706,6 +721,8 @@ public final class Retention {
     boolean more = seqs.size() == batchSize || resendable.size() > locked.size();
     ChainAppender.lock(connection);
     long retentionSeq = ChainAppender.tail(connection).seq() + 1;
+    // A verdict recorded before migration V35 keeps the digest of its judgement, as newer ones do.
+    JudgementDigests.keepOfRecords(connection, taken);
     int tombstoned;
     try (PreparedStatement update =
         connection.prepareStatement(
@@ -1085,6 +1102,9 @@ public final class Retention {
           Instant cutoff = now.plus(1, ChronoUnit.MICROS);
           long retentionSeq = ChainAppender.tail(connection).seq() + 1;
           KafkaCopies.Bound copies = stay == null ? null : stay.boundFor(now);
+          // A verdict recorded before migration V35 keeps the digest of its judgement, as newer
+          // ones do.
+          JudgementDigests.keepOfRequest(connection, requestId);
           int tombstoned;
           try (PreparedStatement update =
               connection.prepareStatement(

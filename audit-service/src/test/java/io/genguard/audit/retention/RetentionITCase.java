@@ -890,6 +890,37 @@ class RetentionITCase {
             + " 'GenerationOutput', 'ModerationVerdict', 'ReleaseGateOutcome')");
   }
 
+  /**
+   * Runs retention (no default period, batches of 3) with the database's lock timeout at 1 s, on
+   * connections opened after it was set, while another transaction holds the locks {@code holding}
+   * takes; returns what the run threw (null for none).
+   */
+  private Throwable retentionWhileHeld(String holding) throws Exception {
+    String url;
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      url = connection.getMetaData().getURL();
+      statement.execute("alter database " + connection.getCatalog() + " set lock_timeout = '1s'");
+    }
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    try (AuditDatabase timingOut =
+            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
+        Connection holder = database.dataSource().getConnection()) {
+      holder.setAutoCommit(false);
+      try (Statement statement = holder.createStatement()) {
+        statement.execute(holding);
+      }
+      try {
+        return catchThrowable(
+            () ->
+                new Retention(timingOut.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0, 3)
+                    .apply(ADMIN));
+      } finally {
+        holder.rollback();
+      }
+    }
+  }
+
   private void execute(String sql) throws Exception {
     try (Connection connection = database.dataSource().getConnection();
         Statement statement = connection.createStatement()) {
@@ -1232,28 +1263,8 @@ class RetentionITCase {
     old.write(AuditEvents.story(Scenario.of("aardvark-old", "aardvark", Decision.BLOCK, LONG_AGO)));
     retention(0).set("aardvark", 1, ADMIN);
     retention(0).set("acme", 1, ADMIN);
-    String url;
-    try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement()) {
-      url = connection.getMetaData().getURL();
-      statement.execute("alter database " + connection.getCatalog() + " set lock_timeout = '1s'");
-    }
-    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    Throwable failure;
-    try (AuditDatabase timingOut =
-            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
-        Connection holder = database.dataSource().getConnection()) {
-      holder.setAutoCommit(false);
-      try (Statement statement = holder.createStatement()) {
-        statement.execute("select seq from audit_log where tenant_id = 'aardvark' for update");
-      }
-      failure =
-          catchThrowable(
-              () ->
-                  new Retention(timingOut.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0, 3)
-                      .apply(ADMIN));
-      holder.rollback();
-    }
+    Throwable failure =
+        retentionWhileHeld("select seq from audit_log where tenant_id = 'aardvark' for update");
 
     assertThat(count(acmeConflicts)).as("acme's conflict after acme's sweep").isZero();
     assertThat(
@@ -1345,6 +1356,67 @@ class RetentionITCase {
   }
 
   /**
+   * The forty-eighth session's reports: a verdict recorded before migration V35 has no judgement
+   * digest, so once retention or an erasure had removed its content only its payload's digest,
+   * which binds decidedAt, was left, and the same output judged again alerted as a conflict.
+   * Retention and the erasure now keep the digest of such a verdict's judgement, computed from its
+   * payload before they remove it; a verdict judged otherwise is still a conflict.
+   */
+  @Test
+  void shouldTakeAVerdictRecordedBeforeV35JudgedAgainAfterItsContentWasRemovedAsARedelivery()
+      throws Exception {
+    ModerationVerdict retained =
+        AuditEvents.verdict(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO));
+    ModerationVerdict erased =
+        AuditEvents.verdict(Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO));
+    String ids = "('" + retained.getEventId() + "', '" + erased.getEventId() + "')";
+    // As recorded before V35.
+    execute("update audit_log set judgement_sha256 = null where event_id in " + ids);
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+    retention.erase("globex-old", "DSR-2026-1001", ADMIN);
+    assertThat(
+            count(
+                "select count(*) from audit_log where payload is null"
+                    + " and judgement_sha256 is not null and event_id in "
+                    + ids))
+        .as("the content removed by retention and by the erasure, the judgement's digest kept")
+        .isEqualTo(2);
+    assertThat(
+            count(
+                "select count(*) from audit_log where judgement_sha256 is not null"
+                    + " and event_type <> 'ModerationVerdict'"))
+        .as("other records have none")
+        .isZero();
+    AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+
+    for (ModerationVerdict verdict : List.of(retained, erased)) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict).setDecidedAt(NOW).build())));
+    }
+
+    String conflicts = "select count(*) from event_id_conflict where event_id in " + ids;
+    assertThat(count(conflicts)).as("verdicts judged again").isZero();
+    for (ModerationVerdict verdict : List.of(retained, erased)) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict)
+                      .setDecision(Decision.RELEASE)
+                      .setDecidedAt(NOW)
+                      .build())));
+    }
+    assertThat(count(conflicts)).as("verdicts judged otherwise").isEqualTo(2);
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
+  /**
    * The forty-eighth session's second review: a scope that failed after some of its batches had
    * committed reported none of them (the run's batches and its message undercounted what was done),
    * and a call of POST /api/v1/retention/run that failed in one scope recorded no retention.run
@@ -1406,28 +1478,7 @@ class RetentionITCase {
   void shouldApplyTheOtherScopesWhenBiasReportsCannotBeRead() throws Exception {
     retention(0).set("acme", 30, ADMIN);
     retention(0).set("globex", 30, ADMIN);
-    String url;
-    try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement()) {
-      url = connection.getMetaData().getURL();
-      statement.execute("alter database " + connection.getCatalog() + " set lock_timeout = '1s'");
-    }
-    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    Throwable failure;
-    try (AuditDatabase timingOut =
-            AuditDatabase.connect(url, infra.jdbcUser(), infra.jdbcPassword(), 2);
-        Connection holder = database.dataSource().getConnection()) {
-      holder.setAutoCommit(false);
-      try (Statement statement = holder.createStatement()) {
-        statement.execute("lock table bias_report in access exclusive mode");
-      }
-      failure =
-          catchThrowable(
-              () ->
-                  new Retention(timingOut.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0, 3)
-                      .apply(ADMIN));
-      holder.rollback();
-    }
+    Throwable failure = retentionWhileHeld("lock table bias_report in access exclusive mode");
 
     assertThat(failure)
         .isInstanceOf(Retention.PartlyFailedException.class)

@@ -1,11 +1,11 @@
 package io.genguard.moderation.gate;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -190,26 +190,78 @@ record GateEntry(
     return Serdes.serdeFrom(serializer, deserializer);
   }
 
-  private byte[] toBytes(int format) {
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(buffer)) {
-      out.writeByte(format);
-      out.writeByte(state.ordinal());
-      writeString(out, outputId);
-      writeBytes(out, output);
-      writeBytes(out, verdict);
-      out.writeLong(sinceMillis);
-      if (format >= 2) {
-        writeOutcomeEventId(out, outcomeEventId);
-        writeString(out, outcomeBasis);
-      }
-      if (format >= 3) {
-        writeString(out, requestTenant);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /**
+   * The entry in {@code format}: the layout {@link #fromBytes} reads (big-endian, as {@code
+   * DataOutputStream} writes), into an array sized exactly once (every string encoded first), so
+   * that an entry with its output and verdict is not copied as a buffer grows.
+   */
+  byte[] toBytes(int format) {
+    byte[] outputIdBytes = utf8(outputId);
+    UUID outcomeUuid = format >= 2 ? asUuid(outcomeEventId) : null;
+    byte[] outcomeIdBytes =
+        format >= 2 && outcomeEventId != null && outcomeUuid == null ? utf8(outcomeEventId) : null;
+    byte[] basisBytes = format >= 2 ? utf8(outcomeBasis) : null;
+    byte[] tenantBytes = format >= 3 ? utf8(requestTenant) : null;
+    int size = 2 + sized(outputIdBytes) + sized(output) + sized(verdict) + Long.BYTES;
+    if (format >= 2) {
+      size +=
+          1
+              + (outcomeEventId == null
+                  ? 0
+                  : outcomeUuid != null ? 2 * Long.BYTES : sized(outcomeIdBytes))
+              + sized(basisBytes);
     }
-    return buffer.toByteArray();
+    if (format >= 3) {
+      size += sized(tenantBytes);
+    }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put((byte) format);
+    out.put((byte) state.ordinal());
+    putBytes(out, outputIdBytes);
+    putBytes(out, output);
+    putBytes(out, verdict);
+    out.putLong(sinceMillis);
+    if (format >= 2) {
+      // The outcome's event id: a name-based UUID as the gate makes them in 16 bytes (a marker is
+      // kept for every request decided within the retention), any other id as a string.
+      if (outcomeEventId == null) {
+        out.put((byte) 0);
+      } else if (outcomeUuid != null) {
+        out.put((byte) 1);
+        out.putLong(outcomeUuid.getMostSignificantBits());
+        out.putLong(outcomeUuid.getLeastSignificantBits());
+      } else {
+        out.put((byte) 2);
+        putBytes(out, outcomeIdBytes);
+      }
+      putBytes(out, basisBytes);
+    }
+    if (format >= 3) {
+      putBytes(out, tenantBytes);
+    }
+    if (out.hasRemaining()) {
+      throw new IllegalStateException(
+          "Gate entry sized " + size + " bytes but written in " + out.position());
+    }
+    return out.array();
+  }
+
+  private static byte[] utf8(String value) {
+    return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The bytes {@link #putBytes} writes for {@code value}: its length, then it. */
+  private static int sized(byte[] value) {
+    return Integer.BYTES + (value == null ? 0 : value.length);
+  }
+
+  private static void putBytes(ByteBuffer out, byte[] value) {
+    if (value == null) {
+      out.putInt(-1);
+    } else {
+      out.putInt(value.length);
+      out.put(value);
+    }
   }
 
   /**
@@ -268,24 +320,6 @@ record GateEntry(
     return new IllegalStateException("Corrupt gate entry: " + what);
   }
 
-  /**
-   * The outcome's event id: a name-based UUID as the gate makes them in 16 bytes (a marker is kept
-   * for every request decided within the retention), any other id as a string.
-   */
-  private static void writeOutcomeEventId(DataOutputStream out, String id) throws IOException {
-    UUID uuid = asUuid(id);
-    if (id == null) {
-      out.writeByte(0);
-    } else if (uuid != null) {
-      out.writeByte(1);
-      out.writeLong(uuid.getMostSignificantBits());
-      out.writeLong(uuid.getLeastSignificantBits());
-    } else {
-      out.writeByte(2);
-      writeString(out, id);
-    }
-  }
-
   private static String readOutcomeEventId(DataInputStream in) throws IOException {
     int kind = in.readByte();
     return switch (kind) {
@@ -309,22 +343,9 @@ record GateEntry(
     }
   }
 
-  private static void writeString(DataOutputStream out, String value) throws IOException {
-    writeBytes(out, value == null ? null : value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-  }
-
   private static String readString(DataInputStream in) throws IOException {
     byte[] bytes = readBytes(in);
-    return bytes == null ? null : new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
-  }
-
-  private static void writeBytes(DataOutputStream out, byte[] value) throws IOException {
-    if (value == null) {
-      out.writeInt(-1);
-    } else {
-      out.writeInt(value.length);
-      out.write(value);
-    }
+    return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
   }
 
   private static byte[] readBytes(DataInputStream in) throws IOException {

@@ -804,17 +804,34 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   /**
    * The verdict with only what the gate reads (ids, hash, decision, reasons, policy). The rest, the
    * output's attributes above all, would otherwise sit in the store next to the output itself, and
-   * a held entry could then outgrow what the changelog accepts.
+   * a held entry could then outgrow what the changelog accepts. Made with the all-fields
+   * constructor from the fields kept, which it shares with {@code verdict} (a builder copied from
+   * the verdict deep-copied every field, the dropped ones too, for a verdict decoded for this one
+   * record and never changed): a field added to the schema fails to compile here until it is
+   * placed.
    */
   static ModerationVerdict slim(ModerationVerdict verdict) {
-    return ModerationVerdict.newBuilder(verdict)
-        .setCategoryScores(Map.of())
-        .setGroups(List.of())
-        .setProvenance(null)
-        .setScorerVersions(Map.of())
-        .setModel(null)
-        .setAttributes(Map.of())
-        .build();
+    return new ModerationVerdict(
+        verdict.getEventId(),
+        verdict.getVerdictId(),
+        verdict.getOutputId(),
+        verdict.getRequestId(),
+        verdict.getTenantId(),
+        verdict.getOutputSha256(),
+        verdict.getDecision(),
+        verdict.getReasons(),
+        verdict.getUnsafeScore(),
+        Map.of(),
+        List.of(),
+        null,
+        verdict.getTextTruncated(),
+        verdict.getPolicyId(),
+        verdict.getPolicyVersion(),
+        verdict.getPolicySha256(),
+        Map.of(),
+        null,
+        Map.of(),
+        verdict.getDecidedAt());
   }
 
   private static void requireBoundedIds(String requestId, String outputId) {

@@ -7,6 +7,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
 import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.Test;
 
@@ -198,6 +201,101 @@ class GateEntryTest {
   }
 
   /** A release marker with a UUID output id and a UUID outcome event id, as the gate makes them. */
+  @Test
+  void shouldWriteTheBytesTheGrowingBufferWrote() throws IOException {
+    byte[] output = "an output, encoded".getBytes(StandardCharsets.UTF_8);
+    byte[] verdict = new byte[70_000]; // past every size the old buffer grew through
+    for (int i = 0; i < verdict.length; i++) {
+      verdict[i] = (byte) (i * 31);
+    }
+    List<GateEntry> entries = new ArrayList<>();
+    for (GateEntry.State state : GateEntry.State.values()) {
+      for (String outputId : new String[] {null, "", "out-Ünïcode-文字"}) {
+        for (byte[] payload : new byte[][] {null, new byte[0], output, verdict}) {
+          entries.add(new GateEntry(state, outputId, payload, verdict, 42L));
+          entries.add(new GateEntry(state, outputId, output, payload, -1L, null, null, "acme"));
+        }
+      }
+      for (String eventId :
+          new String[] {
+            "0b6f3a1c-2d4e-5f60-8172-93a4b5c6d7e8",
+            "0B6F3A1C-2D4E-5F60-8172-93A4B5C6D7E8",
+            "evt-released",
+            "",
+            "ü".repeat(18)
+          }) {
+        entries.add(new GateEntry(state, "out-1", null, null, Long.MAX_VALUE, eventId, "VERDICT"));
+        entries.add(
+            new GateEntry(state, "out-1", output, null, 7L, eventId, "ERASURE", "tenant-ü"));
+      }
+    }
+    entries.add(GateEntry.empty());
+    entries.add(releasedOnVerdict());
+    entries.add(GateEntry.empty().erased(9L, "acme"));
+
+    for (int format = 1; format <= GateEntry.FORMAT; format++) {
+      for (GateEntry entry : entries) {
+        assertThat(GateEntry.serde(format).serializer().serialize("store", entry))
+            .as("format %d of %s", format, entry)
+            .isEqualTo(bytesAsTheGrowingBufferWroteThem(entry, format));
+      }
+    }
+  }
+
+  /** {@code GateEntry.toBytes} until the forty-ninth session: the reference for the bytes. */
+  private static byte[] bytesAsTheGrowingBufferWroteThem(GateEntry entry, int format)
+      throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(buffer)) {
+      out.writeByte(format);
+      out.writeByte(entry.state().ordinal());
+      writeString(out, entry.outputId());
+      writeBytes(out, entry.output());
+      writeBytes(out, entry.verdict());
+      out.writeLong(entry.sinceMillis());
+      if (format >= 2) {
+        String id = entry.outcomeEventId();
+        UUID uuid = null;
+        if (id != null && id.length() == 36) {
+          try {
+            uuid = UUID.fromString(id);
+            uuid = uuid.toString().equals(id) ? uuid : null;
+          } catch (IllegalArgumentException notOne) {
+            uuid = null;
+          }
+        }
+        if (id == null) {
+          out.writeByte(0);
+        } else if (uuid != null) {
+          out.writeByte(1);
+          out.writeLong(uuid.getMostSignificantBits());
+          out.writeLong(uuid.getLeastSignificantBits());
+        } else {
+          out.writeByte(2);
+          writeString(out, id);
+        }
+        writeString(out, entry.outcomeBasis());
+      }
+      if (format >= 3) {
+        writeString(out, entry.requestTenant());
+      }
+    }
+    return buffer.toByteArray();
+  }
+
+  private static void writeString(DataOutputStream out, String value) throws IOException {
+    writeBytes(out, value == null ? null : value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void writeBytes(DataOutputStream out, byte[] value) throws IOException {
+    if (value == null) {
+      out.writeInt(-1);
+    } else {
+      out.writeInt(value.length);
+      out.write(value);
+    }
+  }
+
   private static GateEntry releasedOnVerdict() {
     return GateEntry.empty()
         .decided(

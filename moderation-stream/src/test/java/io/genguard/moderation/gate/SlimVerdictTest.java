@@ -5,10 +5,16 @@ import static io.genguard.moderation.fixtures.Events.verdict;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ManifestStatus;
+import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.ProvenanceFindings;
 import io.genguard.events.v1.Reason;
+import io.genguard.events.v1.WatermarkStatus;
 import io.genguard.schemas.EventCodec;
 import io.genguard.schemas.Topics;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -48,5 +54,74 @@ class SlimVerdictTest {
     assertThat(VERDICTS.encode(stored)).isEqualTo(VERDICTS.encode(slim));
     assertThat(stored.getReasons()).isEqualTo(full.getReasons());
     assertThat(stored.getCategoryScores()).isEmpty();
+  }
+
+  @Test
+  void shouldEncodeTheSlimVerdictAsTheDeepCopyingBuilderDid() {
+    List<ModerationVerdict> verdicts = new ArrayList<>();
+    for (Decision decision : Decision.values()) {
+      verdicts.add(verdict(output("plain-" + decision, "Some text."), decision));
+    }
+    ModerationVerdict rich =
+        ModerationVerdict.newBuilder(verdict(output("rich", "Ünïcode — 文字"), Decision.BLOCK))
+            .setReasons(
+                List.of(
+                    Reason.newBuilder()
+                        .setCode("toxicity.block")
+                        .setDecision(Decision.BLOCK)
+                        .setMessage("toxicity 0.97 ≥ 0.9")
+                        .build(),
+                    Reason.newBuilder()
+                        .setCode("provenance")
+                        .setDecision(Decision.RELEASE)
+                        .setMessage("")
+                        .build()))
+            .setCategoryScores(Map.of("hate", 0.97, "violence", 0.2))
+            .setGroups(List.of("gender:women", "religion:muslim"))
+            .setProvenance(
+                ProvenanceFindings.newBuilder()
+                    .setWatermark(WatermarkStatus.DETECTED)
+                    .setZScore(5.1)
+                    .setPValue(1e-7)
+                    .setTokensScored(96)
+                    .setManifest(ManifestStatus.VALID)
+                    .build())
+            .setTextTruncated(true)
+            .setPolicySha256("ab".repeat(32))
+            .setScorerVersions(Map.of("toxicity", "2", "bias", "1"))
+            .setModel(
+                ModelRef.newBuilder().setName("tiny-gpt").setVersion("3").setBackend("djl").build())
+            .setAttributes(Map.of("run", "r1", "tenant.note", "ü"))
+            .setDecidedAt(Instant.parse("2026-12-07T10:15:30.123Z"))
+            .build();
+    verdicts.add(rich);
+    verdicts.add(ModerationVerdict.newBuilder(rich).setReasons(List.of()).build());
+    verdicts.add(
+        ModerationVerdict.newBuilder(rich)
+            .setEventId("")
+            .setTenantId("")
+            .setUnsafeScore(0)
+            .build());
+    // As the gate gets them: decoded from their record.
+    verdicts.replaceAll(verdict -> VERDICTS.decode(VERDICTS.encode(verdict)));
+
+    for (ModerationVerdict verdict : verdicts) {
+      assertThat(VERDICTS.encode(ReleaseGateProcessor.slim(verdict)))
+          .as("slim %s", verdict.getRequestId())
+          .isEqualTo(VERDICTS.encode(slimByDeepCopy(verdict)));
+      assertThat(ReleaseGateProcessor.slim(verdict)).isEqualTo(slimByDeepCopy(verdict));
+    }
+  }
+
+  /** The slim verdict as the gate made it until the forty-ninth session: the reference. */
+  private static ModerationVerdict slimByDeepCopy(ModerationVerdict verdict) {
+    return ModerationVerdict.newBuilder(verdict)
+        .setCategoryScores(Map.of())
+        .setGroups(List.of())
+        .setProvenance(null)
+        .setScorerVersions(Map.of())
+        .setModel(null)
+        .setAttributes(Map.of())
+        .build();
   }
 }

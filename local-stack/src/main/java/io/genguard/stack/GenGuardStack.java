@@ -74,6 +74,10 @@ public final class GenGuardStack implements AutoCloseable {
   private final StackConfig config;
   private final Path stateDir;
   private final boolean temporary;
+
+  /** The settings the stack reads (the process's environment but in tests). */
+  private final Map<String, String> settings;
+
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private final PrometheusMeterRegistry registry = PrometheusRegistries.create("local-stack");
   private MetricsEndpoint metricsEndpoint;
@@ -98,10 +102,12 @@ public final class GenGuardStack implements AutoCloseable {
   /** Set once by {@link #close}; guarded by {@code this}, as {@link #started} is. */
   private boolean closed;
 
-  private GenGuardStack(StackConfig config, Path stateDir, boolean temporary) {
+  private GenGuardStack(
+      StackConfig config, Path stateDir, boolean temporary, Map<String, String> env) {
     this.config = config;
     this.stateDir = stateDir;
     this.temporary = temporary;
+    this.settings = Map.copyOf(env);
   }
 
   /**
@@ -119,6 +125,11 @@ public final class GenGuardStack implements AutoCloseable {
 
   /** Starts everything; on failure stops what already started and rethrows. */
   public static GenGuardStack start(StackConfig config) {
+    return start(config, System.getenv());
+  }
+
+  /** As {@link #start(StackConfig)}, with {@code env} in place of the process's environment. */
+  static GenGuardStack start(StackConfig config, Map<String, String> env) {
     Path dir;
     boolean temporary = config.dataDir().isEmpty();
     try {
@@ -130,7 +141,7 @@ public final class GenGuardStack implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException("Cannot create the data directory: " + e.getMessage(), e);
     }
-    GenGuardStack stack = new GenGuardStack(config, dir, temporary);
+    GenGuardStack stack = new GenGuardStack(config, dir, temporary, env);
     Runtime.getRuntime().addShutdownHook(stack.stopAtExit);
     try {
       stack.startAll();
@@ -148,10 +159,13 @@ public final class GenGuardStack implements AutoCloseable {
   private void startAll() throws Exception {
     long begin = System.nanoTime();
     // Read before any server starts, so that a bad value stops nothing half-started.
-    GateTimings gateTimings = GateTimings.fromEnvironment(System.getenv());
+    GateTimings gateTimings = GateTimings.fromEnvironment(settings);
+    // The metrics settings (the bias gauges' cap among them) too: read as the collectors started,
+    // a bad value stopped the stack after Kafka, PostgreSQL and Flink had started.
+    MetricsConfig metrics = metricsConfig(config, settings);
     // The fixed ports the stack listens on, checked before the servers start: a busy --http-port
     // was found only by the audit service, about a minute in, after Kafka, PostgreSQL and Flink.
-    requireFreePorts(config, System.getenv());
+    requireFreePorts(config, settings);
     track(PrometheusRegistries.bindJvmMetrics(registry));
     String jdbcUrl;
     String jdbcUser;
@@ -188,14 +202,14 @@ public final class GenGuardStack implements AutoCloseable {
     // audit service's explanations verify only (ProvenanceKeys.forVerifier): they trust the public
     // halves published here, written before either starts.
     Path keyDirectory = stateDir.resolve(KEY_DIRECTORY);
-    ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(System.getenv(), keyDirectory);
+    ProvenanceKeys keys = ProvenanceKeys.fromEnvironmentOrDirectory(settings, keyDirectory);
     keys.publishVerificationKeys(keyDirectory);
 
     // The stack's explanation keys are in the base too, so that keys which need them
     // (GENGUARD_AUDIT_EXPLAIN_HELD_SECONDS) pass the environment's checks.
     AuditConfig auditConfig =
         AuditConfig.fromEnvironment(
-            auditEnvironment(System.getenv()),
+            auditEnvironment(settings),
             AuditConfig.of(jdbcUrl, jdbcUser, jdbcPassword, config.httpPort())
                 .withExplanations(
                     stateDir.resolve(KEY_DIRECTORY), config.policyFile().orElse(null)));
@@ -251,14 +265,14 @@ public final class GenGuardStack implements AutoCloseable {
     track(gateMetrics);
 
     // The job's tuning keys (GENGUARD_MODERATION_*) apply here too; the broker is the stack's own.
-    Map<String, String> moderationEnvironment = new HashMap<>(System.getenv());
+    Map<String, String> moderationEnvironment = new HashMap<>(settings);
     moderationEnvironment.put(ModerationJobConfig.BOOTSTRAP_SERVERS, bootstrapServers);
     ModerationJobConfig jobConfig =
         ModerationJobConfig.fromEnvironment(moderationEnvironment)
             .withParallelism(config.moderationParallelism());
     BatchModerator.Factory moderator =
         ModerationPipelines.factory(
-            ScorerConfig.fromEnvironment(config.moderationScorer(), System.getenv()),
+            ScorerConfig.fromEnvironment(config.moderationScorer(), settings),
             config.policyFile().orElse(null),
             keyDirectory);
     // Bias aggregation (bias-audit): verdicts to bias.metrics and live bias alerts. Started before
@@ -279,7 +293,7 @@ public final class GenGuardStack implements AutoCloseable {
                 BiasAggregationJob.wire(
                     env,
                     BiasJobConfig.fromEnvironment(
-                        withoutConnectionKeys(System.getenv()),
+                        withoutConnectionKeys(settings),
                         bootstrapServers,
                         jdbcUrl,
                         jdbcUser,
@@ -303,7 +317,7 @@ public final class GenGuardStack implements AutoCloseable {
 
     generator =
         new GeneratorService(
-            GeneratorConfig.fromEnvironment(System.getenv(), stateDir.resolve("generator"))
+            GeneratorConfig.fromEnvironment(settings, stateDir.resolve("generator"))
                 .withWorkers(config.generatorWorkers())
                 .withKeys(keys),
             kafkaProperties(),
@@ -313,7 +327,7 @@ public final class GenGuardStack implements AutoCloseable {
     Gauge.builder("genguard.generator.workers.running", generator, GeneratorService::runningWorkers)
         .description("Generator worker threads running")
         .register(registry);
-    startMetrics();
+    startMetrics(metrics);
     LOG.info(
         "GenGuard started in {} ms; state in {}",
         (System.nanoTime() - begin) / 1_000_000,
@@ -366,10 +380,18 @@ public final class GenGuardStack implements AutoCloseable {
     }
   }
 
+  /**
+   * The metrics settings of {@code env} (the audit-store collector's cap on the bias gauges, {@code
+   * GENGUARD_METRICS_BIAS_MAX_PAIRS}, among them), on the stack's own metrics port.
+   *
+   * @throws IllegalArgumentException naming the setting that is not valid
+   */
+  static MetricsConfig metricsConfig(StackConfig config, Map<String, String> env) {
+    return MetricsConfig.fromEnvironment(env).withPort(config.metricsPort());
+  }
+
   /** The collectors (closed before the services they read) and the combined endpoint. */
-  private void startMetrics() {
-    MetricsConfig metrics =
-        MetricsConfig.fromEnvironment(System.getenv()).withPort(config.metricsPort());
+  private void startMetrics(MetricsConfig metrics) {
     audit.bindMetrics(registry);
     track(
         AuditStoreCollector.start(

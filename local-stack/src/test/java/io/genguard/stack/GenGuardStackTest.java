@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.genguard.audit.AuditConfig;
+import io.genguard.observability.MetricsConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -56,6 +57,40 @@ class GenGuardStackTest {
 
     assertThat(closed).containsExactly("api", "kafka", "postgres");
     assertThat(started).isEmpty();
+  }
+
+  /**
+   * The bias gauges' cap (GENGUARD_METRICS_BIAS_MAX_PAIRS, the forty-eighth session's setting) is
+   * read from the stack's settings into what its audit-store collector gets, as the audit service's
+   * is; the metrics port stays the stack's own.
+   */
+  @Test
+  void shouldGiveTheAuditStoreCollectorTheBiasGaugeCapOfItsSettings() {
+    StackConfig config = StackConfig.defaults();
+
+    assertThat(GenGuardStack.metricsConfig(config, Map.of()).biasMaxPairs()).isEqualTo(1_105);
+    MetricsConfig raised =
+        GenGuardStack.metricsConfig(
+            config, Map.of(MetricsConfig.BIAS_MAX_PAIRS, "2210", MetricsConfig.PORT, "19999"));
+    assertThat(raised.biasMaxPairs()).isEqualTo(2_210);
+    assertThat(raised.port()).as("--metrics-port wins").isEqualTo(config.metricsPort());
+  }
+
+  /**
+   * A bias gauges' cap that is not valid is refused before anything starts, naming the setting.
+   * Before the forty-ninth session the stack read it last, as its collectors started: Kafka,
+   * PostgreSQL, Flink's jobs and the generator had started (a minute or more) and were stopped.
+   */
+  @Test
+  void shouldRefuseABadBiasGaugeCapBeforeStartingAnything(@TempDir Path dataDir) {
+    StackConfig config = StackConfig.defaults().withDataDir(dataDir).withPorts(0, 0, 0);
+
+    assertThatThrownBy(
+            () -> GenGuardStack.start(config, Map.of(MetricsConfig.BIAS_MAX_PAIRS, "0")).close())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("GENGUARD_METRICS_BIAS_MAX_PAIRS must be 1-100000, was 0");
+    assertThat(Files.exists(dataDir.resolve("postgres"))).as("nothing started").isFalse();
+    assertThat(Files.exists(dataDir.resolve("kafka"))).as("nothing started").isFalse();
   }
 
   /**

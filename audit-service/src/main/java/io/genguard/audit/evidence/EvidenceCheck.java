@@ -564,8 +564,11 @@ public final class EvidenceCheck {
    * two segments that name one seq (the check says the seq "is in two segments") may show one line
    * the copy has and one made up, and the made-up one must be named, not hidden behind the other. A
    * bundle without anchor lines ({@link #anchorLines} 0) has no problem here: compare nothing then.
+   * The copy is read whole in every case, also with nothing to look up in it (no bundle, none of
+   * its lines an anchor line), so that one that is no anchor file is refused whatever the bundle
+   * holds.
    *
-   * @param bundle a bundle already read ({@link #read})
+   * @param bundle a bundle already read ({@link #read}); null for one that could not be read
    * @throws IllegalArgumentException when the copy is not an anchor file (its line and reason)
    */
   public static AnchorCopyComparison compareWithCopy(JsonNode bundle, Path copy)
@@ -576,7 +579,7 @@ public final class EvidenceCheck {
     List<Wanted> wanted = new ArrayList<>();
     Set<Long> seqs = new HashSet<>();
     int number = 0;
-    JsonNode segments = bundle.path("segments");
+    JsonNode segments = bundle == null ? MissingNode.getInstance() : bundle.path("segments");
     for (JsonNode segment : segments.isArray() ? segments : MissingNode.getInstance()) {
       number++;
       AnchorLog.AnchorLine line = null;

@@ -39,6 +39,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -835,6 +836,96 @@ class EvidenceBundleITCase {
                 + tenantRetention
                 + " is a retention record of no request that accounts for the removal of none of"
                 + " the bundle's records");
+  }
+
+  /**
+   * Both verifiers list a bundle's problems with its removals and retention records in one order,
+   * record by record: each record's own first, then each removal in seq order, then the retention
+   * records of no request that account for none, then the records of another tenant. They word them
+   * differently ({@link #problemKinds}); the forty-ninth session checked the order.
+   */
+  @Test
+  void shouldHaveBothVerifiersListRemovalsAndRetentionRecordsProblemsInOneOrder() throws Exception {
+    story("req-acme", Decision.REVIEW);
+    Caller admin = new Caller("admin01", "ada", Role.ADMIN, null);
+    Clock later = Clock.fixed(NOW.plus(java.time.Duration.ofDays(2)), ZoneOffset.UTC);
+    new Retention(database.dataSource(), later, 1).set("acme", 1, admin);
+    long retentionSeq =
+        new Retention(database.dataSource(), later, 1).apply(admin).get(0).retentionSeq();
+    issued("req-acme", "acme");
+    anchors.publish(database.dataSource());
+    ObjectNode bundle = bundle("req-acme", "acme").orElseThrow();
+    assertThat(EvidenceCheck.check(bundle, keys).complete()).isTrue();
+    ArrayNode records = (ArrayNode) bundle.path("records");
+    assertThat(records.get(4).path("seq").asLong()).isEqualTo(retentionSeq);
+    long issue = records.get(5).path("seq").asLong();
+
+    // Seq 1: its removed record's time changed (a problem of the record itself); seq 2: removed
+    // by a record not in the bundle; seq 3: listed without its canonical text, recorded after the
+    // cutoff; seq 4: removed by the bundle's ApiAction; so the retention record removed none; and
+    // the bundle names another tenant than its proven ApiAction's.
+    ((ObjectNode) records.get(0)).put("recordedAt", "2026-12-06T00:00:00Z");
+    ((ObjectNode) records.get(1)).put("removedBySeq", 99);
+    ((ObjectNode) records.get(2)).put("recordedAt", "2026-12-06T00:00:00Z").remove("canonical");
+    ((ObjectNode) records.get(3)).put("removedBySeq", issue);
+    bundle.put("tenantId", "globex");
+
+    Result java = EvidenceCheck.check(bundle, keys);
+    List<String> python =
+        python(bundle, AnchorLog.publicKeyFile(anchorFile), 1).stream()
+            .filter(line -> line.startsWith("problem: "))
+            .map(line -> line.substring("problem: ".length()))
+            .toList();
+    List<String> expected =
+        List.of(
+            "record seq 1",
+            "unaccounted seq 2",
+            "outside seq 3",
+            "unaccounted seq 4",
+            "unused seq " + retentionSeq,
+            "tenant seq " + issue);
+    assertThat(problemKinds(java.problems())).as(java.summary()).isEqualTo(expected);
+    assertThat(problemKinds(python)).as(String.join("\n", python)).isEqualTo(expected);
+  }
+
+  /**
+   * Each problem's kind and the seq it names, from either verifier's words (the Python verifier's
+   * are shorter): "record" for a record's own (a removed record's canonical text that does not fit
+   * its place), "unaccounted" for a removal no retention or erasure record of the bundle accounts
+   * for, "outside" for one its retention record does not take in, "unused" for a retention record
+   * of no request that removed none of the records, "tenant" for a record of another tenant than
+   * the bundle's; any other problem as it is.
+   */
+  private static List<String> problemKinds(List<String> problems) {
+    Map<String, List<String>> words =
+        Map.of(
+            "record",
+            List.of("its canonical text was recorded at", "is not a removed record of request"),
+            "unaccounted",
+            List.of(
+                "that record is not in it",
+                "not a retention or erasure record with its content",
+                "accounted for by no retention or erasure record"),
+            "outside",
+            List.of("which does not account for it", "does not account for its removal"),
+            "unused",
+            List.of(
+                "accounts for the removal of none of the bundle's records",
+                "a retention record of no request that removed none"),
+            "tenant",
+            List.of("but the bundle names tenant", "a record of tenant"));
+    java.util.regex.Pattern seq = java.util.regex.Pattern.compile("^seq (\\d+)\\b");
+    return problems.stream()
+        .map(
+            problem -> {
+              java.util.regex.Matcher named = seq.matcher(problem);
+              return words.entrySet().stream()
+                  .filter(kind -> kind.getValue().stream().anyMatch(problem::contains))
+                  .map(kind -> kind.getKey() + (named.find() ? " seq " + named.group(1) : ""))
+                  .findFirst()
+                  .orElse(problem);
+            })
+        .toList();
   }
 
   @Test

@@ -95,18 +95,22 @@ final class AuditVerifyEvidenceCommand implements Callable<Integer> {
     // A bundle that is not JSON, or JSON but no object, or an object without segments ({} too) has
     // no anchor line to compare: the copy is then not compared, and no problems (an empty list)
     // must not read as every line found in it. Nor is it compared when no segment's anchor line is
-    // one: none was looked up in the copy (each is named among the copy's problems).
+    // one: none was looked up in the copy (each is named among the copy's problems). The copy is
+    // read whatever the bundle holds, so that one that is no anchor file is refused (exit 2) in
+    // every case, as a missing one is: the recipient's own record, to be mended before the next
+    // bundle, not a finding about this one. Before the forty-ninth session it was read only when
+    // the bundle had segments.
     boolean readable = bundle != null && bundle.isObject();
     int anchorLines = readable ? EvidenceCheck.anchorLines(bundle) : 0;
     List<String> copyProblems = null;
     int linesCompared = 0;
-    if (anchorCopy != null && anchorLines > 0) {
+    if (anchorCopy != null) {
       try {
         EvidenceCheck.AnchorCopyComparison comparison =
-            EvidenceCheck.compareWithCopy(bundle, anchorCopy);
+            EvidenceCheck.compareWithCopy(readable ? bundle : null, anchorCopy);
         linesCompared = comparison.linesCompared();
         // With none looked up, the problems name each segment as not compared: never empty.
-        copyProblems = comparison.problems();
+        copyProblems = anchorLines > 0 ? comparison.problems() : null;
       } catch (NoSuchFileException e) {
         throw new IllegalArgumentException("--anchors " + anchorCopy + " does not exist");
       }

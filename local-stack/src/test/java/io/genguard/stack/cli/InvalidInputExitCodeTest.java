@@ -317,6 +317,38 @@ class InvalidInputExitCodeTest {
     }
   }
 
+  /**
+   * A copy that is no anchor file is refused (exit 2, naming it) whatever the bundle holds, as a
+   * missing one is: also when nothing of the bundle could be looked up in it. Before the
+   * forty-ninth session it was read, and refused, only when the bundle had segments: a bundle that
+   * could not be read, or had none, gave exit 1 and "not compared", the copy's damage unsaid.
+   */
+  @Test
+  void shouldRefuseAnAnchorCopyThatIsNoAnchorFileWhateverTheBundleHolds(@TempDir Path dir)
+      throws Exception {
+    Path copy = Files.writeString(dir.resolve("anchors-copy.log"), "not an anchor line\n");
+    String line =
+        new ObjectMapper().writeValueAsString("{\"seq\":1,\"hash\":\"" + "0".repeat(64) + "\"}");
+    for (String bundleText :
+        List.of(
+            "not json {",
+            "[1, 2]",
+            "{}",
+            "{\"segments\": [{\"anchor\": \"x\"}]}",
+            "{\"segments\": [{\"anchor\": " + line + "}]}")) {
+      Path bundle = Files.writeString(dir.resolve("evidence.json"), bundleText);
+      String[] flags = {"--in", bundle.toString(), "--unsigned", "--anchors", copy.toString()};
+      for (CommandRun run :
+          List.of(
+              CommandRun.of(new AuditVerifyEvidenceCommand(), flags),
+              verifyEvidenceInJson(flags))) {
+        assertThat(run.code()).as(bundleText + ": " + run.out() + run.err()).isEqualTo(2);
+        assertThat(run.err()).as(bundleText).contains(copy.toString()).hasLineCount(1);
+        assertThat(run.out()).as(bundleText).isEmpty();
+      }
+    }
+  }
+
   @Test
   void shouldSayTheAnchorCopyWasNotComparedWhenTheBundleCannotBeRead(@TempDir Path dir)
       throws Exception {

@@ -1,6 +1,7 @@
 package io.genguard.deploy.compose;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.genguard.deploy.RepositoryFiles;
@@ -575,6 +576,32 @@ class ComposeFileTest {
           .extracting(ComposeFile.Interpolation::variable)
           .containsExactly(key);
     }
+  }
+
+  @Test
+  void shouldPassTheBiasCapsTogetherFromEnv() {
+    // The runbooks' answer to refused bias gauges is to raise the audit service's cap with the bias
+    // job's models per window: a key left out here keeps its default in the container, silently.
+    Map<String, String> audit = ComposeFile.environment(compose.services().path("audit"));
+    Map<String, String> jobs = ComposeFile.environment(compose.services().path("flink-jobs"));
+    assertThat(
+            ComposeFile.interpolations(audit.getOrDefault("GENGUARD_METRICS_BIAS_MAX_PAIRS", "")))
+        .as("audit GENGUARD_METRICS_BIAS_MAX_PAIRS from .env, defaulting as the service does")
+        .extracting(ComposeFile.Interpolation::variable, ComposeFile.Interpolation::argument)
+        .containsExactly(
+            tuple(
+                "GENGUARD_METRICS_BIAS_MAX_PAIRS",
+                String.valueOf(
+                    io.genguard.observability.audit.AuditStoreCollector.DEFAULT_MAX_BIAS_GROUPS)));
+    assertThat(
+            ComposeFile.interpolations(
+                jobs.getOrDefault(io.genguard.bias.job.BiasJobConfig.LIVE_MAX_MODELS, "")))
+        .as("flink-jobs GENGUARD_BIAS_LIVE_MAX_MODELS from .env, defaulting as the job does")
+        .extracting(ComposeFile.Interpolation::variable, ComposeFile.Interpolation::argument)
+        .containsExactly(
+            tuple(
+                io.genguard.bias.job.BiasJobConfig.LIVE_MAX_MODELS,
+                String.valueOf(io.genguard.bias.job.BiasJobConfig.DEFAULT_LIVE_MAX_MODELS)));
   }
 
   @Test

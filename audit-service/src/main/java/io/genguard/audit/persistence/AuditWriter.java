@@ -80,10 +80,13 @@ import org.slf4j.LoggerFactory;
  * recorded with the SHA-256 of its canonical JSON without {@code decidedAt} ({@code
  * audit_log.judgement_sha256}, migration V35), which stays with the digest (a verdict recorded
  * before V35 is given it by the retention batch or erasure that removes its content, {@link
- * JudgementDigests}). Other content read under a record of the same request and tenant after that
- * request's unfinished flow was sent again, or while its resend was under way (migration V34), for
- * {@link #RESEND_UNDER_WAY} after the last send or marker, is kept marked {@code after_resend}
- * (migration V33) and counted apart ({@link #eventIdConflictsAfterResend()}).
+ * JudgementDigests}). Where that differs while the payload is still stored, the payload read back
+ * decides, as before V35: a record of an older schema lacks a nullable field added since, which the
+ * verdict read again has as null ({@link #sameJudgementAsPayload}). Other content read under a
+ * record of the same request and tenant after that request's unfinished flow was sent again, or
+ * while its resend was under way (migration V34), for {@link #RESEND_UNDER_WAY} after the last send
+ * or marker, is kept marked {@code after_resend} (migration V33) and counted apart ({@link
+ * #eventIdConflictsAfterResend()}).
  *
  * <p>A release of an output a person rejected in review (the gate released it on a verdict that
  * came after it held the output, before it read the rejection) is taken down in the transaction
@@ -302,6 +305,7 @@ public final class AuditWriter {
     // id (or the id of an earlier event of this batch) is a conflict.
     Map<String, String> digests = new HashMap<>();
     Map<String, Conflict> conflicts = new LinkedHashMap<>();
+    Set<String> digestDiffers = new HashSet<>();
     for (IncomingEvent event : events) {
       if (!(event.event() instanceof GenerationOutput
           || event.event() instanceof ModerationVerdict)) {
@@ -327,19 +331,74 @@ public final class AuditWriter {
       if (sha256.equals(against.sha256())) {
         continue;
       }
-      if (event.event() instanceof ModerationVerdict verdict
-          && (against.judgementSha256() != null
-              ? against.judgementSha256().equals(judgementSha256(verdict))
-              : recordedVerdict != null && sameJudgement(verdict, recordedVerdict))) {
+      String key = id + " " + sha256;
+      if (event.event() instanceof ModerationVerdict verdict) {
         // The same output judged again, later: a redelivery. Compared by the judgement digest,
         // which retention and erasures leave, where the verdict was recorded with one; an older
         // verdict by its payload, and by its digest alone once that was removed.
-        continue;
+        if (against.judgementSha256() == null) {
+          if (recordedVerdict != null && sameJudgement(verdict, recordedVerdict)) {
+            continue;
+          }
+        } else if (against.judgementSha256().equals(judgementSha256(verdict))) {
+          continue;
+        } else {
+          // Another digest may still be the same judgement: one recorded under an older schema
+          // lacks the keys of the nullable fields added since, which this verdict has as null.
+          digestDiffers.add(key);
+        }
       }
-      conflicts.putIfAbsent(
-          id + " " + sha256, new Conflict(event, payload, sha256, against.sha256()));
+      conflicts.putIfAbsent(key, new Conflict(event, payload, sha256, against.sha256()));
+    }
+    if (!digestDiffers.isEmpty()) {
+      sameJudgementAsPayload(connection, conflicts, digestDiffers);
     }
     return new Sorted(fresh, List.copyOf(conflicts.values()));
+  }
+
+  /**
+   * Drops from {@code conflicts} the verdicts (by key, in {@code digestDiffers}) whose judgement
+   * digest differs from their record's but which are the same judgement as its payload, where that
+   * is still stored, read back into the current class: compared as before migration V35. A record
+   * written under an older schema has neither the key of a nullable field added since nor that key
+   * in its digest, while the same verdict read again now has it as null (old bytes read after an
+   * upgrade, a rescoring after a savepoint restore). Its payload read back has the field as null
+   * (its default), as the verdict read again. The payloads are read only for these rare mismatches;
+   * once retention or an erasure removed one, the digest alone decides.
+   */
+  private static void sameJudgementAsPayload(
+      Connection connection, Map<String, Conflict> conflicts, Set<String> digestDiffers)
+      throws SQLException {
+    Map<String, ModerationVerdict> stored = new HashMap<>();
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select event_id, payload from audit_log where event_id = any(?)"
+                + " and event_type = 'ModerationVerdict' and payload is not null")) {
+      Set<String> ids = new HashSet<>();
+      for (String key : digestDiffers) {
+        ids.add(conflicts.get(key).event().eventId());
+      }
+      query.setArray(1, connection.createArrayOf("text", ids.toArray()));
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          ModerationVerdict verdict = verdictOf(rs.getString(2));
+          if (verdict != null) {
+            stored.put(rs.getString(1), verdict);
+          }
+        }
+      }
+    }
+    conflicts
+        .entrySet()
+        .removeIf(
+            entry -> {
+              if (!digestDiffers.contains(entry.getKey())) {
+                return false;
+              }
+              IncomingEvent event = entry.getValue().event();
+              ModerationVerdict recorded = stored.get(event.eventId());
+              return recorded != null && sameJudgement((ModerationVerdict) event.event(), recorded);
+            });
   }
 
   /**

@@ -2,6 +2,7 @@ package io.genguard.audit.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.json.CanonicalJson;
@@ -20,6 +21,7 @@ import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestSql;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -279,6 +281,106 @@ class AuditWriterITCase {
         .as("only the verdicts judged otherwise")
         .isEqualTo(2);
     assertThat(writer.eventIdConflicts()).isEqualTo(before + 2);
+  }
+
+  /**
+   * A verdict recorded by an older writer, whose schema lacked a field added since as nullable with
+   * default null: its payload and judgement digest lack the key, which the same verdict read again
+   * now has as null. While the payload is stored it is compared as it was before V35 (read back
+   * into the current class), so the same judgement decided later is still a redelivery, and another
+   * judgement (another decision, the new field set) still a conflict.
+   */
+  @Test
+  void shouldTakeAVerdictJudgedAgainAsARedeliveryAfterItsSchemaGainedANullableField()
+      throws Exception {
+    // Its own database: the record is rewritten as an older writer stored it, off the chain, so
+    // the chain the other tests verify stays valid.
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    AuditDatabase own =
+        AuditDatabase.connect(
+            infra.createDatabase("audit_writer_older_schema_it"),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2);
+    try {
+      verdictOfAnOlderSchemaJudgedAgain(
+          own, new AuditWriter(own.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC)));
+    } finally {
+      own.close();
+    }
+  }
+
+  private static void verdictOfAnOlderSchemaJudgedAgain(AuditDatabase db, AuditWriter w)
+      throws Exception {
+    ModerationVerdict verdict =
+        ModerationVerdict.newBuilder(
+                AuditEvents.verdict(Scenario.of("older-schema", "acme", Decision.RELEASE, NOW)))
+            .setModel(null)
+            .build();
+    w.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
+    // What a writer whose schema had no "model" yet stored: the canonical JSON without the key,
+    // and the digest of that JSON without decidedAt.
+    ObjectNode older = CanonicalJson.toTree(verdict);
+    older.remove("model");
+    String olderPayload = CanonicalJson.write(older);
+    ObjectNode olderUndated = CanonicalJson.withField(older, "decidedAt", Instant.EPOCH);
+    assertThat(olderPayload).doesNotContain("\"model\"");
+    try (Connection connection = db.dataSource().getConnection();
+        PreparedStatement update =
+            connection.prepareStatement(
+                "update audit_log set payload = ?, payload_sha256 = sha256(convert_to(?, 'UTF8')),"
+                    + " judgement_sha256 = sha256(convert_to(?, 'UTF8')) where event_id = ?")) {
+      update.setString(1, olderPayload);
+      update.setString(2, olderPayload);
+      update.setString(3, CanonicalJson.write(olderUndated));
+      update.setString(4, verdict.getEventId());
+      assertThat(update.executeUpdate()).isEqualTo(1);
+    }
+    long before = w.eventIdConflicts();
+
+    ModerationVerdict later =
+        ModerationVerdict.newBuilder(verdict)
+            .setDecidedAt(verdict.getDecidedAt().plusSeconds(900))
+            .build();
+    assertThat(w.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), later))))
+        .isZero();
+    assertThat(
+            TestSql.count(
+                db.dataSource(),
+                "select count(*) from event_id_conflict where event_id = '"
+                    + verdict.getEventId()
+                    + "'"))
+        .as("the same judgement decided later")
+        .isZero();
+    assertThat(w.eventIdConflicts()).isEqualTo(before);
+
+    w.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.MODERATION_VERDICTS.name(),
+                ModerationVerdict.newBuilder(later).setDecision(Decision.BLOCK).build()),
+            AuditEvents.incoming(
+                Topics.MODERATION_VERDICTS.name(),
+                ModerationVerdict.newBuilder(later)
+                    .setModel(
+                        AuditEvents.verdict(Scenario.of("m", "acme", Decision.RELEASE, NOW))
+                            .getModel())
+                    .build())));
+    assertThat(
+            TestSql.count(
+                db.dataSource(),
+                "select count(*) from event_id_conflict where event_id = '"
+                    + verdict.getEventId()
+                    + "'"))
+        .as("another decision, and the new field set")
+        .isEqualTo(2);
+    assertThat(w.eventIdConflicts()).isEqualTo(before + 2);
+    assertThat(
+            string(
+                db,
+                "select payload from audit_log where event_id = '" + verdict.getEventId() + "'"))
+        .as("the older record stays")
+        .isEqualTo(olderPayload);
   }
 
   /**
@@ -1214,6 +1316,10 @@ class AuditWriterITCase {
   }
 
   private static String string(String sql) throws SQLException {
+    return string(database, sql);
+  }
+
+  private static String string(AuditDatabase database, String sql) throws SQLException {
     try (Connection connection = database.dataSource().getConnection();
         Statement statement = connection.createStatement();
         ResultSet rs = statement.executeQuery(sql)) {

@@ -1358,7 +1358,7 @@
         const ids = dryRun ? r.requestIds : r.retracted.map(t => t.requestId);
         takedownResult.replaceChildren(
           el('p', { id: 'takedown-summary' }, (dryRun ? ids.length + ' released output(s) would come down'
-            : ids.length + ' taken down' + (Object.keys(r.skipped).length ? ', ' + Object.keys(r.skipped).length
+            : ids.length + ' taken down' + (r.skippedReleases.length ? ', ' + r.skippedReleases.length
               + ' skipped (taken down or erased meanwhile)' : ''))
             + (r.more ? '; more match: call again for the rest.' : '.')),
           ids.length ? el('ul', {}, ids.map(id => el('li', {},

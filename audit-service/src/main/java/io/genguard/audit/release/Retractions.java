@@ -182,19 +182,69 @@ public final class Retractions {
   }
 
   /**
+   * A release a bulk takedown selected.
+   *
+   * @param tenantId the tenant whose release it is (two tenants may use one request id); of a call
+   *     naming request ids, the caller's (null: an admin's, the only tenant's release)
+   */
+  public record Selected(String requestId, String tenantId) {}
+
+  /** A release a bulk takedown left, with why (e.g. another call took it down meanwhile). */
+  public record Skipped(String requestId, String tenantId, String reason) {}
+
+  /**
    * What a bulk takedown did, or would do.
    *
-   * @param requestIds the requests selected, oldest release first (at most {@link #MAX_BULK})
+   * @param requestIds the requests selected, oldest release first (at most {@link #MAX_BULK}); a
+   *     request id two tenants released under is there once per tenant ({@code releases} says
+   *     whose)
    * @param more whether more match than one call takes
    * @param retracted those taken down (none on a dry run)
-   * @param skipped those taken down or erased by another call meanwhile, with why
+   * @param skipped those taken down or erased by another call meanwhile, with why, by request id:
+   *     of a request id skipped for two tenants, the first tenant's reason ({@code skippedReleases}
+   *     has each); kept for the clients that read it
+   * @param releases the releases selected, as {@code requestIds}, each with its tenant
+   * @param skippedReleases those skipped, each with its tenant and why
    */
   public record Bulk(
       boolean dryRun,
       List<String> requestIds,
       boolean more,
       List<Retracted> retracted,
-      Map<String, String> skipped) {}
+      Map<String, String> skipped,
+      List<Selected> releases,
+      List<Skipped> skippedReleases) {
+    public Bulk {
+      requestIds = List.copyOf(requestIds);
+      retracted = List.copyOf(retracted);
+      releases = List.copyOf(releases);
+      skippedReleases = List.copyOf(skippedReleases);
+    }
+
+    Bulk(
+        boolean dryRun,
+        List<Selected> releases,
+        boolean more,
+        List<Retracted> retracted,
+        List<Skipped> skippedReleases) {
+      this(
+          dryRun,
+          releases.stream().map(Selected::requestId).toList(),
+          more,
+          retracted,
+          byRequest(skippedReleases),
+          releases,
+          skippedReleases);
+    }
+
+    private static Map<String, String> byRequest(List<Skipped> skippedReleases) {
+      Map<String, String> skipped = new LinkedHashMap<>();
+      for (Skipped one : skippedReleases) {
+        skipped.putIfAbsent(one.requestId(), one.reason());
+      }
+      return Collections.unmodifiableMap(skipped);
+    }
+  }
 
   /**
    * Takes down every released output the selection names (an incident: a policy that released what
@@ -206,8 +256,7 @@ public final class Retractions {
       throws SQLException {
     String why = dryRun ? null : reason(reason);
     String tenant = caller.scope(selection.tenantId());
-    List<String> selected = new ArrayList<>();
-    List<String> tenants = new ArrayList<>();
+    List<Selected> selected = new ArrayList<>();
     List<Object> arguments = new ArrayList<>();
     // Released outcomes on record, and releases this store knows only from the gate's restatement
     // of them (by the outcome they name, when no record of that outcome came since).
@@ -241,19 +290,17 @@ public final class Retractions {
       }
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
-          selected.add(rs.getString(1));
-          tenants.add(rs.getString(2));
+          selected.add(new Selected(rs.getString(1), rs.getString(2)));
         }
       }
     }
     boolean more = selected.size() > MAX_BULK;
     int taken = Math.min(MAX_BULK, selected.size());
-    List<String> requestIds = List.copyOf(selected.subList(0, taken));
     // Each selected release is taken down as the tenant it names: two tenants may use one request
     // id, and the selection chose this tenant's release.
-    List<String> tenantIds = tenants.subList(0, taken);
+    List<Selected> releases = List.copyOf(selected.subList(0, taken));
     if (dryRun) {
-      return new Bulk(true, requestIds, more, List.of(), Map.of());
+      return new Bulk(true, releases, more, List.of(), List.of());
     }
     ObjectNode recorded =
         new Selection(
@@ -263,7 +310,7 @@ public final class Retractions {
                 selection.policySha256(),
                 selection.includeReviewed())
             .json();
-    return retractEach(requestIds, tenantIds, more, why, caller, recorded, new LinkedHashMap<>());
+    return retractEach(releases, more, why, caller, recorded);
   }
 
   /**
@@ -315,59 +362,55 @@ public final class Retractions {
       ObjectNode recorded = JsonNodeFactory.instance.objectNode().put("requestIds", named.size());
       Bulk attempted =
           retractEach(
-              named,
-              Collections.nCopies(named.size(), caller.tenantId()),
+              named.stream().map(id -> new Selected(id, caller.tenantId())).toList(),
               false,
               why,
               caller,
-              recorded,
-              new LinkedHashMap<>());
+              recorded);
       return new Bulk(
           false,
-          named.stream().filter(id -> !attempted.skipped().containsKey(id)).toList(),
+          attempted.releases().stream()
+              .filter(one -> !attempted.skipped().containsKey(one.requestId()))
+              .toList(),
           false,
           attempted.retracted(),
-          attempted.skipped());
+          attempted.skippedReleases());
     }
-    Map<String, String> skipped = new LinkedHashMap<>();
-    List<String> releasable = new ArrayList<>();
+    List<Skipped> skipped = new ArrayList<>();
+    List<Selected> releasable = new ArrayList<>();
     try (Connection connection = dataSource.getConnection()) {
       for (String requestId : named) {
         Optional<String> notNow = whyNot(connection, requestId, caller.tenantId(), caller);
         if (notNow.isPresent()) {
-          skipped.put(requestId, notNow.get());
+          skipped.add(new Skipped(requestId, caller.tenantId(), notNow.get()));
         } else {
-          releasable.add(requestId);
+          releasable.add(new Selected(requestId, caller.tenantId()));
         }
       }
     }
-    return new Bulk(true, List.copyOf(releasable), false, List.of(), skipped);
+    return new Bulk(true, releasable, false, List.of(), skipped);
   }
 
   /**
-   * @param tenantIds for each request, the tenant whose release comes down (null: the only one)
+   * Takes down each release, as the tenant it names (null: the only one), in its own transaction.
+   * Package-private for the tests, which pass releases another call took down meanwhile.
    */
-  private Bulk retractEach(
-      List<String> requestIds,
-      List<String> tenantIds,
-      boolean more,
-      String why,
-      Caller caller,
-      ObjectNode selection,
-      Map<String, String> skipped)
+  Bulk retractEach(
+      List<Selected> releases, boolean more, String why, Caller caller, ObjectNode selection)
       throws SQLException {
     // Every action of the call names it, so one query finds them all.
     selection.put("call", EventIds.random());
     List<Retracted> retracted = new ArrayList<>();
-    for (int i = 0; i < requestIds.size(); i++) {
-      String requestId = requestIds.get(i);
+    List<Skipped> skipped = new ArrayList<>();
+    for (Selected release : releases) {
       try {
-        retracted.add(retract(requestId, tenantIds.get(i), why, caller, selection));
+        retracted.add(retract(release.requestId(), release.tenantId(), why, caller, selection));
       } catch (ConflictException | NotFoundException e) {
-        skipped.put(requestId, e.getMessage()); // another call took it down or erased it first
+        // another call took it down or erased it first
+        skipped.add(new Skipped(release.requestId(), release.tenantId(), e.getMessage()));
       }
     }
-    return new Bulk(false, List.copyOf(requestIds), more, retracted, skipped);
+    return new Bulk(false, releases, more, retracted, skipped);
   }
 
   /** The ids a call names, each once, in its order; refused when none, too many or malformed. */
@@ -403,9 +446,16 @@ public final class Retractions {
    */
   private static Released releasable(
       Connection connection, String requestId, String tenantId, Caller caller) throws SQLException {
-    RequestOwner.visibleTenant(connection, requestId, caller.tenantId());
+    visible(connection, requestId, caller);
+    List<OnRecord> releases = releases(connection, requestId, tenantId);
     if (tenantId == null) {
-      List<String> tenants = releasedTenants(connection, requestId);
+      // Only releases a takedown could still take down make it ambiguous: one retracted already,
+      // or one the gate restated without naming its outcome, is no choice to make.
+      List<String> tenants =
+          releases.stream()
+              .filter(OnRecord::takeable)
+              .map(release -> release.released().tenantId())
+              .toList();
       if (tenants.size() > 1) {
         throw new ConflictException(
             "Request "
@@ -416,10 +466,15 @@ public final class Retractions {
                 + " (\"tenantId\" in the body)");
       }
     }
-    Optional<Released> found = released(connection, requestId, tenantId);
+    Optional<Released> found =
+        releases.stream()
+            .filter(OnRecord::takeable)
+            .findFirst()
+            .or(() -> releases.stream().filter(OnRecord::named).findFirst())
+            .map(OnRecord::released);
     if (found.isEmpty()) {
       throw new ConflictException(
-          restatedWithoutOutcome(connection, requestId)
+          releases.stream().anyMatch(release -> !release.named())
               ? "Request "
                   + requestId
                   + " was released, as the release gate restated, but the restatement names no"
@@ -449,6 +504,36 @@ public final class Retractions {
               + ")");
     }
     return released;
+  }
+
+  /**
+   * Whether the caller may act on the request: an admin of every tenant on any the chain holds
+   * records of; a tenant's admin on one the chain holds records of its tenant under, also when
+   * another tenant uses the same request id (its own release is what it takes down; the answers
+   * name no other tenant's).
+   *
+   * @throws NotFoundException when the chain holds no record of the request the caller may see
+   */
+  private static void visible(Connection connection, String requestId, Caller caller)
+      throws SQLException {
+    if (caller.tenantId() == null) {
+      RequestOwner.visibleTenant(connection, requestId, null);
+      return;
+    }
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select 1 from audit_log where request_id = ? and tenant_id = ? limit 1")) {
+      select.setString(1, requestId);
+      select.setString(2, caller.tenantId());
+      try (ResultSet rs = select.executeQuery()) {
+        if (!rs.next()) {
+          throw new NotFoundException(
+              "The audit chain holds no record of request '"
+                  + requestId
+                  + "' that this token may see");
+        }
+      }
+    }
   }
 
   /** Why the request's output cannot be taken down now: {@link #retract}'s refusal, if any. */
@@ -534,101 +619,114 @@ public final class Retractions {
    */
   private static Optional<Released> released(
       Connection connection, String requestId, String tenantId) throws SQLException {
+    return releases(connection, requestId, tenantId).stream()
+        .filter(OnRecord::named)
+        .findFirst()
+        .map(OnRecord::released);
+  }
+
+  /**
+   * A tenant's release of a request as the query tables show it.
+   *
+   * @param released its outcome; a null event id when only a restatement that names none shows it
+   * @param retracted whether a retraction of it is on record
+   */
+  private record OnRecord(Released released, boolean retracted) {
+    /** Whether the release names its outcome, so a retraction can name what it takes down. */
+    boolean named() {
+      return released.eventId() != null;
+    }
+
+    /** Whether a takedown could take it down now. */
+    boolean takeable() {
+      return named() && !retracted;
+    }
+  }
+
+  /**
+   * Each tenant's release of the request on record, by tenant: its outcome's record, or else the
+   * gate's restatement of it (one that names the outcome before one that does not), the earliest.
+   *
+   * @param tenantId only this tenant's; null for every tenant's
+   */
+  private static List<OnRecord> releases(Connection connection, String requestId, String tenantId)
+      throws SQLException {
+    List<OnRecord> releases = new ArrayList<>();
     try (PreparedStatement select =
         connection.prepareStatement(
-            "select event_id, tenant_id, output_id from (select event_id, tenant_id, output_id,"
-                + " decided_at, 0 as rank from gate_outcome where request_id = ? and outcome ="
-                + " 'RELEASED' union all select outcome_event_id, tenant_id, output_id,"
-                + " decided_at, 1 from gate_restatement where request_id = ? and decision ="
-                + " 'RELEASED' and outcome_event_id is not null) released"
+            "select distinct on (tenant_id) event_id, tenant_id, output_id, exists (select 1 from"
+                + " content_retraction r where r.released_event_id = released.event_id)"
+                + " from (select event_id, tenant_id, output_id, decided_at, 0 as rank"
+                + " from gate_outcome where request_id = ? and outcome = 'RELEASED'"
+                + " union all select outcome_event_id, tenant_id, output_id, decided_at,"
+                + " case when outcome_event_id is null then 2 else 1 end from gate_restatement"
+                + " where request_id = ? and decision = 'RELEASED') released"
                 + " where ?::text is null or tenant_id = ?::text"
-                + " order by rank, decided_at limit 1")) {
+                + " order by tenant_id, rank, decided_at")) {
       select.setString(1, requestId);
       select.setString(2, requestId);
       select.setString(3, tenantId);
       select.setString(4, tenantId);
       try (ResultSet rs = select.executeQuery()) {
-        return rs.next()
-            ? Optional.of(
-                new Released(rs.getString(1), requestId, rs.getString(2), rs.getString(3)))
-            : Optional.empty();
-      }
-    }
-  }
-
-  /** The tenants whose releases of the request are on record (outcomes or restatements). */
-  private static List<String> releasedTenants(Connection connection, String requestId)
-      throws SQLException {
-    List<String> tenants = new ArrayList<>();
-    try (PreparedStatement select =
-        connection.prepareStatement(
-            "select tenant_id from gate_outcome where request_id = ? and outcome = 'RELEASED'"
-                + " union select tenant_id from gate_restatement where request_id = ?"
-                + " and decision = 'RELEASED' order by 1")) {
-      select.setString(1, requestId);
-      select.setString(2, requestId);
-      try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
-          tenants.add(rs.getString(1));
+          releases.add(
+              new OnRecord(
+                  new Released(rs.getString(1), requestId, rs.getString(2), rs.getString(3)),
+                  rs.getBoolean(4)));
         }
       }
     }
-    return tenants;
-  }
-
-  /** Whether the gate restated a release of the request without naming its outcome. */
-  private static boolean restatedWithoutOutcome(Connection connection, String requestId)
-      throws SQLException {
-    try (PreparedStatement select =
-        connection.prepareStatement(
-            "select 1 from gate_restatement where request_id = ? and decision = 'RELEASED'"
-                + " and outcome_event_id is null")) {
-      select.setString(1, requestId);
-      try (ResultSet rs = select.executeQuery()) {
-        return rs.next();
-      }
-    }
+    return releases;
   }
 
   /** The output id a retraction names when the audit store no longer knows the released output. */
   public static final String OUTPUT_UNKNOWN = "unknown";
 
   /**
-   * As {@link #releasedNotRetracted}, and when the query rows are gone (retention removed the
-   * request's content before), the {@code content.released} outcome the chain still names: its
-   * record keeps its event id, request and tenant without its content, so the retraction names the
-   * released outcome but not the output ({@value #OUTPUT_UNKNOWN}). For an erasure, which retracts
-   * what was released whatever is left of it.
+   * As {@link #releasedNotRetracted}, of each tenant, and when the query rows are gone (retention
+   * removed the request's content before), the {@code content.released} outcome the chain still
+   * names: its record keeps its event id, request and tenant without its content, so the retraction
+   * names the released outcome but not the output ({@value #OUTPUT_UNKNOWN}). For an erasure, which
+   * retracts what was released whatever is left of it.
    *
-   * @param tenantId the tenant whose release it is (the erasing tenant's); null for any tenant's
-   *     (an admin's erasure, which removes every tenant's records under the request id), the
-   *     earliest
+   * @param tenantId the tenant whose release it is (the erasing tenant's); null for every tenant's
+   *     (an admin's erasure, which removes every tenant's records under the request id)
+   * @return the releases not retracted yet, by tenant: none, or one (of a tenant's erasure, or of
+   *     the only tenant that released), or one per tenant that released under the request id
    */
-  public static Optional<Released> releasedNotRetractedOnRecord(
+  public static List<Released> releasedNotRetractedOnRecord(
       Connection connection, String requestId, String tenantId) throws SQLException {
-    Optional<Released> released = released(connection, requestId, tenantId);
-    if (released.isEmpty()) {
-      try (PreparedStatement select =
-          connection.prepareStatement(
-              "select event_id, tenant_id from audit_log where request_id = ?"
-                  + " and event_type = 'ReleaseGateOutcome' and source_topic = ?"
-                  + " and (?::text is null or tenant_id = ?::text) order by seq limit 1")) {
-        select.setString(1, requestId);
-        select.setString(2, Topics.CONTENT_RELEASED.name());
-        select.setString(3, tenantId);
-        select.setString(4, tenantId);
-        try (ResultSet rs = select.executeQuery()) {
-          if (rs.next()) {
-            released =
-                Optional.of(
-                    new Released(rs.getString(1), requestId, rs.getString(2), OUTPUT_UNKNOWN));
-          }
+    Map<String, Released> byTenant = new LinkedHashMap<>();
+    for (OnRecord release : releases(connection, requestId, tenantId)) {
+      if (release.named()) {
+        byTenant.put(release.released().tenantId(), release.released());
+      }
+    }
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select distinct on (tenant_id) event_id, tenant_id from audit_log where request_id = ?"
+                + " and event_type = 'ReleaseGateOutcome' and source_topic = ?"
+                + " and (?::text is null or tenant_id = ?::text) order by tenant_id, seq")) {
+      select.setString(1, requestId);
+      select.setString(2, Topics.CONTENT_RELEASED.name());
+      select.setString(3, tenantId);
+      select.setString(4, tenantId);
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          // Only a tenant whose release the query tables no longer show.
+          byTenant.putIfAbsent(
+              rs.getString(2),
+              new Released(rs.getString(1), requestId, rs.getString(2), OUTPUT_UNKNOWN));
         }
       }
     }
-    return released.isPresent() && find(connection, released.get().eventId()).isEmpty()
-        ? released
-        : Optional.empty();
+    List<Released> notRetracted = new ArrayList<>();
+    for (Released released : byTenant.values()) {
+      if (find(connection, released.eventId()).isEmpty()) {
+        notRetracted.add(released);
+      }
+    }
+    return notRetracted;
   }
 
   private static Optional<Retracted> find(Connection connection, String releasedEventId)

@@ -40,7 +40,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
@@ -1037,13 +1036,18 @@ public final class Retention {
    * @param kafkaCopies by when Kafka's request-data topics drop their copies of the request's
    *     records (they cannot be erased one by one), as recorded with the erasure; null when the
    *     service has no broker to ask
-   * @param retractedEventId the {@code content.released} outcome this call retracted (a {@link
-   *     ContentRetraction} of basis ERASURE went to content.retractions); null when it retracted
-   *     nothing: nothing was released, as the audit store shows, or it was retracted before
+   * @param retractedEventId the first of {@code retractedEventIds}, or null when it retracted
+   *     nothing (kept for clients that read it from before two tenants' releases under one request
+   *     id were each retracted)
    * @param tenantId the request's tenant; null for a request known only by its dead letters, which
    *     name none (its notice to the release gate names the empty tenant, {@link #NO_TENANT})
    * @param biasReportsRedacted the stored bias reports this call removed the request's output text
    *     from ({@link ReportRedaction})
+   * @param retractedEventIds the {@code content.released} outcomes this call retracted (for each, a
+   *     {@link ContentRetraction} of basis ERASURE went to content.retractions): one per tenant
+   *     whose release under the request id was on record and not retracted before (an admin's
+   *     erasure removes every tenant's records, so retracts every tenant's release); empty when it
+   *     retracted nothing
    */
   public record Erased(
       String requestId,
@@ -1054,7 +1058,35 @@ public final class Retention {
       Instant at,
       KafkaCopies.Bound kafkaCopies,
       String retractedEventId,
-      List<String> biasReportsRedacted) {}
+      List<String> biasReportsRedacted,
+      List<String> retractedEventIds) {
+    public Erased {
+      retractedEventIds = List.copyOf(retractedEventIds);
+    }
+
+    Erased(
+        String requestId,
+        String tenantId,
+        long tombstoned,
+        Long retentionSeq,
+        long keptVersionOne,
+        Instant at,
+        KafkaCopies.Bound kafkaCopies,
+        List<String> retractedEventIds,
+        List<String> biasReportsRedacted) {
+      this(
+          requestId,
+          tenantId,
+          tombstoned,
+          retentionSeq,
+          keptVersionOne,
+          at,
+          kafkaCopies,
+          retractedEventIds.isEmpty() ? null : retractedEventIds.get(0),
+          biasReportsRedacted,
+          retractedEventIds);
+    }
+  }
 
   /** Longest reason an erasure may give. */
   public static final int MAX_REASON = 2_000;
@@ -1157,24 +1189,25 @@ public final class Retention {
             }
           }
           if (tombstoned == 0 && followUp) {
-            return new Erased(requestId, tenant, 0, null, versionOne, now, copies, null, List.of());
+            return new Erased(
+                requestId, tenant, 0, null, versionOne, now, copies, List.of(), List.of());
           }
           // An output released before the erasure comes down: read before its row goes. Also when
           // nothing is left to tombstone (records of chain version 1, or content retention removed
           // before): what platforms published is still out there.
-          // The caller's tenant's release; an admin's erasure (no tenant) takes down the release
-          // on record whichever tenant it is: `tenant` names the lowest tenant of the request's
-          // records, which need not be the one that released under a shared request id.
-          Optional<Retractions.Released> released =
+          // The caller's tenant's release; an admin's erasure (no tenant) removes every tenant's
+          // records under the request id, so takes down every tenant's release on record: `tenant`
+          // names the lowest tenant of the request's records, which need not be one that released.
+          List<Retractions.Released> released =
               tenant == null
-                  ? Optional.empty()
+                  ? List.of()
                   : Retractions.releasedNotRetractedOnRecord(
                       connection, requestId, caller.tenantId());
           if (tombstoned == 0) {
             String actionId =
                 recordErasure(connection, caller, requestId, tenant, why, 0, null, copies, now);
             tellTheGate(connection, requestId, tenant, null, now);
-            String retracted = retract(connection, released, actionId, now);
+            List<String> retracted = retract(connection, released, actionId, now);
             List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
             return new Erased(
                 requestId, tenant, 0, null, versionOne, now, copies, retracted, reports);
@@ -1218,7 +1251,7 @@ public final class Retention {
                   copies,
                   now);
           tellTheGate(connection, requestId, tenant, retentionSeq, now);
-          String retracted = retract(connection, released, actionId, now);
+          List<String> retracted = retract(connection, released, actionId, now);
           List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
           return new Erased(
               requestId,
@@ -1233,15 +1266,16 @@ public final class Retention {
         });
   }
 
-  /** Retracts the release, if any, for the erasure's action; the retracted outcome's event id. */
-  private static String retract(
-      Connection connection, Optional<Retractions.Released> released, String actionId, Instant now)
+  /** Retracts the releases for the erasure's action; the retracted outcomes' event ids. */
+  private static List<String> retract(
+      Connection connection, List<Retractions.Released> released, String actionId, Instant now)
       throws SQLException {
-    if (released.isEmpty()) {
-      return null;
+    List<String> retracted = new ArrayList<>();
+    for (Retractions.Released one : released) {
+      Retractions.record(connection, one, RetractionBasis.ERASURE, actionId, now);
+      retracted.add(one.eventId());
     }
-    Retractions.record(connection, released.get(), RetractionBasis.ERASURE, actionId, now);
-    return released.get().eventId();
+    return retracted;
   }
 
   /**

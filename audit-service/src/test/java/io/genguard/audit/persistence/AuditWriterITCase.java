@@ -1019,17 +1019,8 @@ class AuditWriterITCase {
   private static IncomingEvent otherTenantsHold(Scenario s, String reviewId) {
     return AuditEvents.incoming(
         Topics.REVIEW_PENDING.name(),
-        ReleaseGateOutcome.newBuilder(
-                AuditEvents.gateOutcome(
-                    s,
-                    GateOutcome.HELD_FOR_REVIEW,
-                    GateBasis.VERDICT,
-                    reviewId,
-                    NOW.plusSeconds(60)))
-            .setEventId("gate-beta-" + s.requestId())
-            .setTenantId("beta")
-            .setVerdictId("verdict-beta-" + s.requestId())
-            .build());
+        AuditEvents.otherTenantsOutcome(
+            s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, reviewId, NOW.plusSeconds(60)));
   }
 
   /** The tenancy-* items, each as "state verdict= late= review=". */

@@ -329,15 +329,139 @@ class RetractionsITCase {
   }
 
   /**
+   * A tenant's admin takes down its own tenant's release under a request id another tenant uses too
+   * (reported by the forty-eighth session's reviews: 404, as the request's records were not all its
+   * tenant's); a tenant with no record under it still gets 404.
+   */
+  @Test
+  void shouldLetATenantsAdminTakeDownItsOwnReleaseUnderASharedRequestId() throws Exception {
+    Scenario acme = Scenario.of("shared-own", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(), otherTenantsRelease(acme, NOW.minusSeconds(60)))));
+    Caller acmeAdmin = new Caller("admin02", "ann", Role.ADMIN, "acme");
+    Caller gammaAdmin = new Caller("admin03", "gus", Role.ADMIN, "gamma");
+
+    assertThatThrownBy(() -> retractions.retract("shared-own", "ticket T-11", gammaAdmin))
+        .isInstanceOf(NotFoundException.class);
+    Retractions.Bulk dryRun = retractions.retractEach(List.of("shared-own"), null, true, acmeAdmin);
+    assertThat(dryRun.skipped()).as("a dry run of acme's admin").isEmpty();
+    Retractions.Retracted own = retractions.retract("shared-own", "ticket T-11", acmeAdmin);
+
+    assertThat(own.tenantId()).isEqualTo("acme");
+    assertThat(own.releasedEventId()).isEqualTo(AuditEvents.gateOutcome(acme).getEventId());
+    assertThat(
+            count(
+                "select count(*) from content_retraction where request_id = 'shared-own'"
+                    + " and tenant_id = 'beta'"))
+        .isZero();
+  }
+
+  /**
+   * A restatement of one tenant's release that names no outcome is not another tenant's reason
+   * (reported by the forty-eighth session's reviews: it looked at every tenant).
+   */
+  @Test
+  void shouldAnswerForTheTenantNamedWhenAnotherTenantsRestatementNamesNoOutcome() throws Exception {
+    Scenario acme = Scenario.of("shared-restated", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(List.of(restated(acme, null, null)));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(),
+                AuditEvents.otherTenantsOutcome(
+                    acme,
+                    GateOutcome.QUARANTINED,
+                    GateBasis.VERDICT,
+                    null,
+                    NOW.minusSeconds(60)))));
+
+    assertThatThrownBy(() -> retractions.retract("shared-restated", "beta", "ticket T-12", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("has no released output on record");
+    assertThatThrownBy(() -> retractions.retract("shared-restated", "acme", "ticket T-12", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("names no released outcome");
+  }
+
+  /**
+   * An admin who names no tenant takes down the only release under a shared request id that can
+   * still come down: another tenant's taken down already, or restated without its outcome, leaves
+   * no choice (reported by the forty-eighth session's reviews: 409, more than one tenant).
+   */
+  @Test
+  void shouldTakeDownTheOnlyReleaseLeftWhenAnotherTenantsCannotComeDown() throws Exception {
+    Scenario acme = Scenario.of("shared-left", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+    ReleaseGateOutcome betaRelease = otherTenantsRelease(acme, NOW.minusSeconds(60));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaRelease)));
+    Scenario unnamed =
+        Scenario.of("shared-unnamed", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(List.of(restated(unnamed, null, null)));
+    ReleaseGateOutcome betaOwn = otherTenantsRelease(unnamed, NOW.minusSeconds(60));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaOwn)));
+    retractions.retract("shared-left", "acme", "ticket T-13", ADMIN);
+
+    assertThat(retractions.retract("shared-left", "ticket T-14", ADMIN).releasedEventId())
+        .as("after acme's release came down")
+        .isEqualTo(betaRelease.getEventId());
+    assertThat(retractions.retract("shared-unnamed", "ticket T-15", ADMIN).releasedEventId())
+        .as("beside acme's restatement naming no outcome")
+        .isEqualTo(betaOwn.getEventId());
+    assertThatThrownBy(() -> retractions.retract("shared-left", "ticket T-16", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("retracted already");
+  }
+
+  /**
+   * A bulk takedown over both tenants' releases under one request id names each with its tenant,
+   * and one that finds both taken down meanwhile gives each tenant's reason (reported by the
+   * forty-eighth session's reviews: request ids alone, and one reason per request id).
+   */
+  @Test
+  void shouldNameTheTenantOfEachReleaseABulkTakedownSelectsOrSkips() throws Exception {
+    Scenario acme = Scenario.of("shared-bulk", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(), otherTenantsRelease(acme, NOW.minusSeconds(60)))));
+    Retractions.Selection window =
+        new Retractions.Selection(null, NOW.minusSeconds(3600), NOW, null, false);
+
+    Retractions.Bulk dryRun = retractions.retractAll(window, null, true, ADMIN);
+    Retractions.Bulk taken = retractions.retractAll(window, "ticket T-17", false, ADMIN);
+    // A call that selected the same releases before this one took them down.
+    Retractions.Bulk raced =
+        retractions.retractEach(
+            dryRun.releases(),
+            false,
+            "ticket T-18",
+            ADMIN,
+            com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
+
+    assertThat(dryRun.releases())
+        .containsExactly(
+            new Retractions.Selected("shared-bulk", "acme"),
+            new Retractions.Selected("shared-bulk", "beta"));
+    assertThat(taken.retracted())
+        .extracting(Retractions.Retracted::tenantId)
+        .containsExactly("acme", "beta");
+    assertThat(raced.skippedReleases())
+        .extracting(Retractions.Skipped::tenantId)
+        .containsExactly("acme", "beta");
+    assertThat(raced.skippedReleases())
+        .allSatisfy(skip -> assertThat(skip.reason()).contains("retracted already"));
+    assertThat(raced.skipped()).containsOnlyKeys("shared-bulk");
+  }
+
+  /**
    * Tenant beta's release, on a verdict, under the scenario's request id, decided at {@code at}.
    */
   private static ReleaseGateOutcome otherTenantsRelease(Scenario s, Instant at) {
-    return ReleaseGateOutcome.newBuilder(
-            AuditEvents.gateOutcome(s, GateOutcome.RELEASED, GateBasis.VERDICT, null, at))
-        .setEventId("gate-beta-" + s.requestId())
-        .setTenantId("beta")
-        .setVerdictId("verdict-beta-" + s.requestId())
-        .build();
+    return AuditEvents.otherTenantsOutcome(s, GateOutcome.RELEASED, GateBasis.VERDICT, null, at);
   }
 
   @Test
@@ -656,6 +780,36 @@ class RetractionsITCase {
                 "select count(*) from content_retraction where request_id = 'shared-erase'"
                     + " and tenant_id = 'beta' and basis = 'ERASURE'"))
         .isEqualTo(1);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  /**
+   * An admin's erasure of a request id two tenants released under removes both tenants' records, so
+   * retracts both releases and names both (reported by the forty-eighth session's reviews: it
+   * retracted one, the erasure removing what would have shown the other).
+   */
+  @Test
+  void shouldRetractEveryTenantsReleaseWhenAnAdminErasesASharedRequestId() throws Exception {
+    Scenario acme =
+        Scenario.of("shared-erase-both", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+    ReleaseGateOutcome betaRelease = otherTenantsRelease(acme, NOW.minusSeconds(60));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaRelease)));
+    Retention retention = new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0);
+
+    Retention.Erased erased = retention.erase("shared-erase-both", "DSR-2026-49", ADMIN);
+
+    assertThat(
+            count(
+                "select count(*) from content_retraction where request_id = 'shared-erase-both'"
+                    + " and basis = 'ERASURE'"))
+        .isEqualTo(2);
+    assertThat(outbox("shared-erase-both"))
+        .extracting(ContentRetraction::getTenantId)
+        .containsExactlyInAnyOrder("acme", "beta");
+    String acmeRelease = AuditEvents.gateOutcome(acme).getEventId();
+    assertThat(erased.retractedEventIds()).containsExactly(acmeRelease, betaRelease.getEventId());
+    assertThat(erased.retractedEventId()).as("the old field: the first").isEqualTo(acmeRelease);
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 

@@ -2,6 +2,7 @@ package io.genguard.moderation.scoring;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A sentence as the rules read it, its words normalized once ({@link ThreatPatterns#normalize}), so
@@ -37,13 +38,21 @@ public record RuleSentence(String sentence, String words, boolean continued) {
     }
     List<RuleSentence> sentences = new ArrayList<>();
     for (String sentence : Sentences.split(text)) {
+      // A plain sentence (most generated text) normalizes as it lower-cases, and so does each of
+      // its windows but one starting with "rt" and a space: its windows' words are read from
+      // their lower case, without normalizing the sentence once per window (tested against it).
+      boolean plain = TextNormalizer.isPlain(sentence);
       for (int start = 0; ; start += WINDOW_STEP) {
         int end = Math.min(sentence.length(), start + WINDOW_CHARS);
         String window =
             start == 0 && end == sentence.length()
                 ? sentence
                 : sentence.substring(wordStart(sentence, start), wordEnd(sentence, end)).strip();
-        sentences.add(new RuleSentence(window, ThreatPatterns.normalize(window), start > 0));
+        String words =
+            plain && !TextNormalizer.startsRetweet(window, 0)
+                ? ThreatPatterns.words(window.toLowerCase(Locale.ROOT))
+                : ThreatPatterns.normalize(window);
+        sentences.add(new RuleSentence(window, words, start > 0));
         if (end == sentence.length()) {
           break;
         }

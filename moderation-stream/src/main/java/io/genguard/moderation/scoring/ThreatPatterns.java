@@ -393,7 +393,16 @@ public final class ThreatPatterns {
   static String normalize(String sentence) {
     // TextNormalizer lower-cases; one pass over its output, so that the common sentence (no
     // contraction, no chat spelling) costs no allocation per word.
-    String s = TextNormalizer.normalize(sentence);
+    return words(TextNormalizer.normalize(sentence));
+  }
+
+  /**
+   * The word pass of {@link #normalize} over {@code s}, already lower case: its words (runs of a-z,
+   * 0-9 and apostrophes), apostrophes at their ends dropped, contractions and chat spellings
+   * expanded, joined by single spaces. Whitespace and other characters between words only separate
+   * them, so collapsing whitespace first changes nothing.
+   */
+  static String words(String s) {
     StringBuilder out = new StringBuilder(s.length() + 16);
     int start = -1;
     for (int i = 0; i <= s.length(); i++) {

@@ -84,9 +84,16 @@ class TextNormalizerTest {
           "\uD83D\uDC68\u200D\uD83D\uDC69");
 
   private static String reference(String text) {
+    return reference(text, true);
+  }
+
+  /** {@link TextNormalizer#normalize} by the patterns; without revealing: the split key. */
+  private static String reference(String text, boolean reveal) {
     String s = Normalizer.normalize(text, Normalizer.Form.NFKC);
     s = TextNormalizer.decodeEntities(s); // unchanged, and guarded already
-    s = Obfuscation.reveal(s); // tested on its own (ObfuscationTest)
+    if (reveal) {
+      s = Obfuscation.reveal(s); // tested on its own (ObfuscationTest)
+    }
     s = URL.matcher(s).replaceAll(" ");
     s = MENTION.matcher(s).replaceAll(" ");
     s = RETWEET.matcher(s).replaceAll(" ");
@@ -107,6 +114,66 @@ class TextNormalizerTest {
       String input = text.toString();
       assertThat(TextNormalizer.normalize(input)).as("input %s", input).isEqualTo(reference(input));
     }
+  }
+
+  /**
+   * A plain text (ASCII, none of the markers: {@link TextNormalizer#isPlain}) is only lower-cased
+   * and its whitespace collapsed, without the steps; mixtures mostly of plain pieces, with the
+   * pieces that make a text not plain among them, normalize as the patterns do.
+   */
+  @Test
+  void shouldNormalizePlainTextsExactlyAsThePatternsDo() {
+    List<String> plainPieces =
+        List.of(
+            "the",
+            "Committee",
+            "AGREED",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\r\n",
+            "\u000b",
+            "\f",
+            "\u001f",
+            ".",
+            "!",
+            "-",
+            ",",
+            "'",
+            "don't",
+            "123",
+            "ab",
+            "aaa",
+            "AAa",
+            "art",
+            "rt",
+            "Rt",
+            "x",
+            "ht",
+            "tp",
+            "ww",
+            "w.",
+            "amp;");
+    SplittableRandom random = new SplittableRandom(20261207);
+    int plain = 0;
+    for (int i = 0; i < 20_000; i++) {
+      StringBuilder text = new StringBuilder();
+      int pieces = 1 + random.nextInt(16);
+      for (int p = 0; p < pieces; p++) {
+        text.append(
+            random.nextInt(20) == 0
+                ? PIECES.get(random.nextInt(PIECES.size()))
+                : plainPieces.get(random.nextInt(plainPieces.size())));
+      }
+      String input = text.toString();
+      plain += TextNormalizer.isPlain(input) ? 1 : 0;
+      assertThat(TextNormalizer.normalize(input)).as("input %s", input).isEqualTo(reference(input));
+      assertThat(TextNormalizer.splitKey(input))
+          .as("input %s", input)
+          .isEqualTo(reference(input, false));
+    }
+    assertThat(plain).as("plain texts among the mixtures").isGreaterThan(5_000);
   }
 
   @Test

@@ -101,6 +101,12 @@
     return body;
   }
 
+  // The query naming a review item's tenant: two tenants may use one request id, each with its own
+  // item, and a global token must say whose (409 otherwise).
+  function itemTenant(tenantId) {
+    return tenantId ? '?tenant=' + encodeURIComponent(tenantId) : '';
+  }
+
   function may(...roles) {
     return me && (me.role === 'ADMIN' || roles.includes(me.role));
   }
@@ -270,7 +276,9 @@
         reject.disabled = true;
         try {
           // The verdict the row shows: a decision made before a late verdict reached the item is refused.
-          await api('/api/v1/reviews/' + encodeURIComponent(item.requestId) + '/reject',
+          // The row's tenant: two tenants may use one request id, each with its own item.
+          await api('/api/v1/reviews/' + encodeURIComponent(item.requestId) + '/reject'
+            + itemTenant(item.tenantId),
             { method: 'POST', body: { note: note.value, verdictId: item.verdictId } });
           state.replaceChildren(badge('DECIDED'), ' rejected');
           open.textContent = 'Open';
@@ -316,7 +324,7 @@
     let queueError = null;
     if (story.reviewItem && story.reviewItem.state === 'PENDING' && may('REVIEWER')) {
       try {
-        queued = await api('/api/v1/reviews/' + encodeURIComponent(requestId));
+        queued = await api('/api/v1/reviews/' + encodeURIComponent(requestId) + itemTenant(story.tenantId));
       } catch (e) {
         queueError = e;
       }
@@ -689,7 +697,8 @@
     const decide = (action) => async () => {
       approve.disabled = reject.disabled = true;
       try {
-        await api('/api/v1/reviews/' + encodeURIComponent(story.requestId) + '/' + action,
+        await api('/api/v1/reviews/' + encodeURIComponent(story.requestId) + '/' + action
+          + itemTenant(story.tenantId),
           { method: 'POST', body: { note: note.value, verdictId: readVerdict } });
         message.textContent = (action === 'approve' ? 'Approved' : 'Rejected') + '; waiting for the release gate...';
         awaitGate(story.requestId, message, action);

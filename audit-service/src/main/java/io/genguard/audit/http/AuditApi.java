@@ -130,6 +130,9 @@ public final class AuditApi implements AutoCloseable {
   private static final String QUERY = "genguard.query";
   private static final Set<String> PAGE_PARAMETERS = Set.of("tenant", "limit", "cursor");
 
+  /** A review item's query parameter: whose item, when two tenants use its request id. */
+  private static final Set<String> ITEM_PARAMETERS = Set.of("tenant");
+
   /** What {@link SearchFilter} reads; the search adds its page, the export its format. */
   private static final List<String> FILTER_PARAMETERS =
       List.of(
@@ -414,35 +417,42 @@ public final class AuditApi implements AutoCloseable {
         Set.of("state", "tenant", "limit", "cursor"),
         this::reviewQueue,
         Role.REVIEWER);
+    // An item is a tenant's: two tenants may use one request id ("tenant" names whose item; a
+    // caller of no tenant must when several hold one under the id).
     route(
         HandlerType.GET,
         "/api/v1/reviews/{requestId}",
-        ctx -> ctx.json(services.reviews().get(id(ctx, "requestId"), caller(ctx))),
+        ITEM_PARAMETERS,
+        ctx -> ctx.json(services.reviews().get(id(ctx, "requestId"), itemTenant(ctx), caller(ctx))),
         Role.REVIEWER);
     route(
         HandlerType.POST,
         "/api/v1/reviews/{requestId}/claim",
+        ITEM_PARAMETERS,
         ctx -> {
           noBody(ctx, "it claims the item named in the path");
-          ctx.json(services.reviews().claim(id(ctx, "requestId"), caller(ctx)));
+          ctx.json(services.reviews().claim(id(ctx, "requestId"), itemTenant(ctx), caller(ctx)));
         },
         Role.REVIEWER);
     route(
         HandlerType.POST,
         "/api/v1/reviews/{requestId}/unclaim",
+        ITEM_PARAMETERS,
         ctx -> {
           noBody(ctx, "it unclaims the item named in the path");
-          ctx.json(services.reviews().unclaim(id(ctx, "requestId"), caller(ctx)));
+          ctx.json(services.reviews().unclaim(id(ctx, "requestId"), itemTenant(ctx), caller(ctx)));
         },
         Role.REVIEWER);
     route(
         HandlerType.POST,
         "/api/v1/reviews/{requestId}/approve",
+        ITEM_PARAMETERS,
         ctx -> decide(ctx, ReviewAction.APPROVE),
         Role.REVIEWER);
     route(
         HandlerType.POST,
         "/api/v1/reviews/{requestId}/reject",
+        ITEM_PARAMETERS,
         ctx -> decide(ctx, ReviewAction.REJECT),
         Role.REVIEWER);
 
@@ -1565,6 +1575,11 @@ public final class AuditApi implements AutoCloseable {
    */
   record DecisionBody(String note, String verdictId) {}
 
+  /** The tenant a review item call names ("tenant"), checked; null when it names none. */
+  private static String itemTenant(Context ctx) {
+    return InvalidInputException.tenantOrNull("tenant", parameter(ctx, "tenant"));
+  }
+
   private void decide(Context ctx, ReviewAction action) throws Exception {
     String requestId = id(ctx, "requestId");
     String body = body(ctx);
@@ -1574,6 +1589,7 @@ public final class AuditApi implements AutoCloseable {
             .reviews()
             .decide(
                 requestId,
+                itemTenant(ctx),
                 action,
                 decision == null ? null : decision.note(),
                 decision == null ? null : decision.verdictId(),

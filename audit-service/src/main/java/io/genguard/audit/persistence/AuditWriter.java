@@ -47,7 +47,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
@@ -97,8 +96,8 @@ public final class AuditWriter {
 
   /**
    * Closes the review items of a batch's final outcomes: arrays of request ids, their tenants and
-   * the outcomes, one per request and tenant. An item is matched on its request id (the primary
-   * key) and its tenant: another tenant's outcome under the same request id leaves it open.
+   * the outcomes, one per request and tenant. An item is matched on its request id and tenant (the
+   * primary key): another tenant's outcome under the same request id leaves it open.
    */
   static final String CLOSE_FINALS =
       "update review_item r set state = f.outcome"
@@ -964,7 +963,8 @@ public final class AuditWriter {
       batch(
           heldOncePerRequest(rows),
           "insert into review_item (request_id, output_id, tenant_id, verdict_id, gate_event_id,"
-              + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING') on conflict (request_id) do nothing",
+              + " held_at, state) values (?, ?, ?, ?, ?, ?, 'PENDING')"
+              + " on conflict (request_id, tenant_id) do nothing",
           (s, e) -> {
             s.setString(1, e.getRequestId());
             s.setString(2, e.getOutputId());
@@ -1015,27 +1015,26 @@ public final class AuditWriter {
     }
 
     /**
-     * This batch's holds, one per request, as the upsert below would leave the item had each been
-     * written in a batch of its own: the first hold, with the verdict id and gate event id of the
-     * first later hold that has a verdict when it has none (a timeout hold, then the gate's hold on
-     * the late verdict). The gate writes a request's outcomes in order to one partition, so the
-     * batch has them in that order. Two rows for one request in one statement would make PostgreSQL
-     * refuse the whole batch ("ON CONFLICT DO UPDATE command cannot affect row a second time").
+     * This batch's holds, one per request and tenant, as the upsert below would leave the item had
+     * each been written in a batch of its own: the first hold, with the verdict id and gate event
+     * id of the first later hold that has a verdict when it has none (a timeout hold, then the
+     * gate's hold on the late verdict). The gate writes a request's outcomes in order to one
+     * partition, so the batch has them in that order. Two rows for one request in one statement
+     * would make PostgreSQL refuse the whole batch ("ON CONFLICT DO UPDATE command cannot affect
+     * row a second time").
      */
     private static List<ReleaseGateOutcome> heldOncePerRequest(List<ReleaseGateOutcome> rows) {
-      Map<String, ReleaseGateOutcome> held = new LinkedHashMap<>();
+      Map<TenantRequest, ReleaseGateOutcome> held = new LinkedHashMap<>();
       for (ReleaseGateOutcome e : rows) {
         if (e.getOutcome() != GateOutcome.HELD_FOR_REVIEW) {
           continue;
         }
         held.merge(
-            e.getRequestId(),
+            // Another tenant's hold under the same request id is an item of its own.
+            new TenantRequest(e.getTenantId(), e.getRequestId()),
             e,
-            // Another tenant's hold under the same request id lends the item nothing.
             (first, later) ->
-                first.getVerdictId().isEmpty()
-                        && !later.getVerdictId().isEmpty()
-                        && Objects.equals(first.getTenantId(), later.getTenantId())
+                first.getVerdictId().isEmpty() && !later.getVerdictId().isEmpty()
                     ? ReleaseGateOutcome.newBuilder(first)
                         .setVerdictId(later.getVerdictId())
                         .setEventId(later.getEventId())
@@ -1130,32 +1129,35 @@ public final class AuditWriter {
     /**
      * A decision made outside this service's API (another instance, a tool) closes the item too. A
      * review id names one item's decision (review_item.review_id is unique): a decision that reuses
-     * the id of another item's (a tool's bug) still marks its own item decided, without the id, and
-     * is in the chain like any event. Setting the id again would make PostgreSQL refuse the whole
-     * batch, on every retry, and stop ingesting its partitions. A decision that names the verdict
-     * it was made on decides only an item on that verdict: one made before a late verdict reached
-     * the item (the item opened again once the gate refused it) leaves it to a person.
+     * the id of another item's (a tool's bug; another tenant's item under the same request id is
+     * another item) still marks its own item decided, without the id, and is in the chain like any
+     * event. Setting the id again would make PostgreSQL refuse the whole batch, on every retry, and
+     * stop ingesting its partitions. A decision that names the verdict it was made on decides only
+     * an item on that verdict: one made before a late verdict reached the item (the item opened
+     * again once the gate refused it) leaves it to a person.
      */
     private void reviewDecided(List<ReviewDecision> rows) throws SQLException {
       batch(
           rows,
           "update review_item set state = 'DECIDED', review_id = case when exists (select 1 from"
-              + " review_item other where other.review_id = ? and other.request_id <> ?) then null"
+              + " review_item other where other.review_id = ?"
+              + " and (other.request_id, other.tenant_id) <> (?, ?)) then null"
               + " else ? end, action = ?, decided_by = ?, note = ?, decided_at = ?"
               + " where request_id = ? and tenant_id = ? and state = 'PENDING'"
               + " and (?::text is null or verdict_id = ?::text)",
           (s, e) -> {
             s.setString(1, e.getReviewId());
             s.setString(2, e.getRequestId());
-            s.setString(3, e.getReviewId());
-            s.setString(4, e.getAction().name());
-            s.setString(5, e.getReviewer());
-            s.setString(6, e.getNote());
-            s.setObject(7, time(e.getDecidedAt()));
-            s.setString(8, e.getRequestId());
-            s.setString(9, e.getTenantId());
-            s.setString(10, e.getVerdictId());
+            s.setString(3, e.getTenantId());
+            s.setString(4, e.getReviewId());
+            s.setString(5, e.getAction().name());
+            s.setString(6, e.getReviewer());
+            s.setString(7, e.getNote());
+            s.setObject(8, time(e.getDecidedAt()));
+            s.setString(9, e.getRequestId());
+            s.setString(10, e.getTenantId());
             s.setString(11, e.getVerdictId());
+            s.setString(12, e.getVerdictId());
           });
       warnOfReusedReviewIds(rows);
     }
@@ -1170,9 +1172,11 @@ public final class AuditWriter {
       }
       try (PreparedStatement query =
           connection.prepareStatement(
-              "select d.request_id, d.review_id, r.request_id from unnest(?::text[], ?::text[])"
-                  + " as d(request_id, review_id) join review_item r on r.review_id = d.review_id"
-                  + " and r.request_id <> d.request_id")) {
+              "select d.request_id, d.tenant_id, d.review_id, r.request_id, r.tenant_id"
+                  + " from unnest(?::text[], ?::text[], ?::text[])"
+                  + " as d(request_id, tenant_id, review_id) join review_item r"
+                  + " on r.review_id = d.review_id"
+                  + " and (r.request_id, r.tenant_id) <> (d.request_id, d.tenant_id)")) {
         query.setArray(
             1,
             connection.createArrayOf(
@@ -1180,16 +1184,22 @@ public final class AuditWriter {
         query.setArray(
             2,
             connection.createArrayOf(
+                "text", rows.stream().map(ReviewDecision::getTenantId).toArray()));
+        query.setArray(
+            3,
+            connection.createArrayOf(
                 "text", rows.stream().map(ReviewDecision::getReviewId).toArray()));
         try (ResultSet rs = query.executeQuery()) {
           while (rs.next()) {
             LOG.warn(
-                "The review decision for request {} reuses review id {}, which request {}'s"
-                    + " decision has: recorded in the audit log, and the review item is marked"
-                    + " decided without the id",
+                "The review decision for request {} of tenant {} reuses review id {}, which the"
+                    + " decision of request {} of tenant {} has: recorded in the audit log, and the"
+                    + " review item is marked decided without the id",
                 rs.getString(1),
                 rs.getString(2),
-                rs.getString(3));
+                rs.getString(3),
+                rs.getString(4),
+                rs.getString(5));
           }
         }
       }

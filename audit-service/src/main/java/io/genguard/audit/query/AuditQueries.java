@@ -97,10 +97,10 @@ public final class AuditQueries {
 
   /**
    * Everything recorded about one request (request, outputs, verdicts with reasons, gate outcomes,
-   * reviews, the review-queue item, the API actions on it, its audit records' places in the hash
-   * chain and the other content read under its records' ids, {@link EventIdConflicts}), or empty if
-   * the request is unknown or belongs to a tenant other than {@code tenant} (null: any tenant).
-   * Each of its statements may run at most the read timeout.
+   * reviews, the review-queue item (of the tenant the story is), the API actions on it, its audit
+   * records' places in the hash chain and the other content read under its records' ids, {@link
+   * EventIdConflicts}), or empty if the request is unknown or belongs to a tenant other than {@code
+   * tenant} (null: any tenant). Each of its statements may run at most the read timeout.
    *
    * @throws QueryTimedOutException when one ran longer
    */
@@ -151,8 +151,9 @@ public final class AuditQueries {
             "select request_id, output_id, state, held_at, claimed_by, claimed_token_id, claim_expires_at,"
                 + " review_id, action,"
                 + " note, decided_by, decided_at, verdict_id, late_verdict_id from review_item"
-                + " where request_id = ?",
-            requestId);
+                + " where request_id = ? and tenant_id = ?",
+            requestId,
+            owner);
     ArrayNode actions = rows(connection, ACTIONS, requestId);
     ArrayNode unfinished = rows(connection, UNFINISHED, requestId);
     story.put("requestId", requestId);
@@ -503,10 +504,12 @@ public final class AuditQueries {
     }
   }
 
-  private static ArrayNode rows(Connection connection, String sql, String param)
+  private static ArrayNode rows(Connection connection, String sql, String... params)
       throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(sql)) {
-      statement.setString(1, param);
+      for (int i = 0; i < params.length; i++) {
+        statement.setString(i + 1, params[i]);
+      }
       try (ResultSet rs = statement.executeQuery()) {
         return JsonRows.all(rs);
       }

@@ -267,24 +267,26 @@ public final class RejectedReleases {
   /**
    * Marks the item decided with the rejection if it had no decision (the gate had closed it before
    * the decision was read), without the review id if another item holds it (review_item.review_id
-   * is unique).
+   * is unique; another tenant's item under the same request id is another item).
    */
   private static void recordOnItem(Connection connection, ReviewDecision rejection)
       throws SQLException {
     try (PreparedStatement update =
         connection.prepareStatement(
             "update review_item set action = 'REJECT', review_id = case when exists (select 1"
-                + " from review_item other where other.review_id = ? and other.request_id <> ?)"
+                + " from review_item other where other.review_id = ?"
+                + " and (other.request_id, other.tenant_id) <> (?, ?))"
                 + " then null else ? end, decided_by = ?, note = ?, decided_at = ?"
                 + " where request_id = ? and tenant_id = ? and action is null")) {
       update.setString(1, rejection.getReviewId());
       update.setString(2, rejection.getRequestId());
-      update.setString(3, rejection.getReviewId());
-      update.setString(4, rejection.getReviewer());
-      update.setString(5, rejection.getNote());
-      update.setObject(6, AuditWriter.time(rejection.getDecidedAt()));
-      update.setString(7, rejection.getRequestId());
-      update.setString(8, rejection.getTenantId());
+      update.setString(3, rejection.getTenantId());
+      update.setString(4, rejection.getReviewId());
+      update.setString(5, rejection.getReviewer());
+      update.setString(6, rejection.getNote());
+      update.setObject(7, AuditWriter.time(rejection.getDecidedAt()));
+      update.setString(8, rejection.getRequestId());
+      update.setString(9, rejection.getTenantId());
       update.executeUpdate();
     }
   }

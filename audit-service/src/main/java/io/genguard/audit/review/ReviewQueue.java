@@ -195,12 +195,27 @@ public final class ReviewQueue {
    * @throws QueryTimedOutException when it ran longer
    */
   public ObjectNode get(String requestId, Caller caller) throws SQLException {
+    return get(requestId, null, caller);
+  }
+
+  /**
+   * The queue item of a request of {@code tenant} (null: the caller's own; for a caller of no
+   * tenant, the only tenant that holds an item under the request id), if the caller may see it;
+   * within the read timeout.
+   *
+   * @throws ConflictException when a caller of no tenant named none and several tenants hold an
+   *     item under the request id
+   * @throws QueryTimedOutException when it ran longer
+   */
+  public ObjectNode get(String requestId, String tenant, Caller caller) throws SQLException {
     return readTimeout.read(
         dataSource,
         connection -> {
+          String itemTenant = itemTenant(connection, requestId, tenant, caller);
           try (PreparedStatement statement =
-              connection.prepareStatement(ITEM + " where r.request_id = ?")) {
+              connection.prepareStatement(ITEM + " where r.request_id = ? and r.tenant_id = ?")) {
             statement.setString(1, requestId);
+            statement.setString(2, itemTenant);
             try (ResultSet rs = statement.executeQuery()) {
               if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
                 throw notFound(requestId);
@@ -224,64 +239,89 @@ public final class ReviewQueue {
 
   /** Claims an item for the caller for the claim duration (renews the caller's own claim). */
   public ObjectNode claim(String requestId, Caller caller) throws SQLException {
+    return claim(requestId, null, caller);
+  }
+
+  /**
+   * Claims the item of a request of {@code tenant} (null: as {@link #get(String, String, Caller)}
+   * finds it) for the caller for the claim duration (renews the caller's own claim).
+   */
+  public ObjectNode claim(String requestId, String tenant, Caller caller) throws SQLException {
     Instant now = now();
     Instant until = now.plus(claimDuration);
-    Transactions.inTransaction(
-        dataSource,
-        connection -> {
-          Locked item = lockChainThenOpen(connection, requestId, caller, now);
-          try (PreparedStatement update =
-              connection.prepareStatement(
-                  "update review_item set claimed_by = ?, claimed_token_id = ?, claimed_at = ?, claim_expires_at = ?"
-                      + " where request_id = ?")) {
-            update.setString(1, caller.name());
-            update.setString(2, claimant(caller));
-            update.setObject(3, utc(now));
-            update.setObject(4, utc(until));
-            update.setString(5, requestId);
-            update.executeUpdate();
-          }
-          ActionLog.Action action =
-              ActionLog.Action.of("review.claim", item.tenantId(), requestId, requestId);
-          action.details().put("claimExpiresAt", until.toString());
-          ActionLog.record(connection, caller, action, now);
-          return null;
-        });
-    return get(requestId, caller);
+    Locked claimed =
+        Transactions.inTransaction(
+            dataSource,
+            connection -> {
+              Locked item = lockChainThenOpen(connection, requestId, tenant, caller, now);
+              try (PreparedStatement update =
+                  connection.prepareStatement(
+                      "update review_item set claimed_by = ?, claimed_token_id = ?, claimed_at = ?,"
+                          + " claim_expires_at = ? where request_id = ? and tenant_id = ?")) {
+                update.setString(1, caller.name());
+                update.setString(2, claimant(caller));
+                update.setObject(3, utc(now));
+                update.setObject(4, utc(until));
+                update.setString(5, requestId);
+                update.setString(6, item.tenantId());
+                update.executeUpdate();
+              }
+              ActionLog.Action action =
+                  ActionLog.Action.of("review.claim", item.tenantId(), requestId, requestId);
+              action.details().put("claimExpiresAt", until.toString());
+              ActionLog.record(connection, caller, action, now);
+              return item;
+            });
+    return get(requestId, claimed.tenantId(), caller);
   }
 
   /** Gives up the caller's claim on an item. */
   public ObjectNode unclaim(String requestId, Caller caller) throws SQLException {
+    return unclaim(requestId, null, caller);
+  }
+
+  /** Gives up the caller's claim on the item of a request of {@code tenant} (null: as in get). */
+  public ObjectNode unclaim(String requestId, String tenant, Caller caller) throws SQLException {
     Instant now = now();
-    Transactions.inTransaction(
-        dataSource,
-        connection -> {
-          Locked item = lockChainThenOpen(connection, requestId, caller, now);
-          if (item.claimant() == null || item.claimExpired()) {
-            throw new ConflictException(
-                "Request " + requestId + " is not claimed; nothing to give up");
-          }
-          try (PreparedStatement update =
-              connection.prepareStatement(
-                  "update review_item set claimed_by = null, claimed_token_id = null, claimed_at = null,"
-                      + " claim_expires_at = null where request_id = ?")) {
-            update.setString(1, requestId);
-            update.executeUpdate();
-          }
-          ActionLog.record(
-              connection,
-              caller,
-              ActionLog.Action.of("review.unclaim", item.tenantId(), requestId, requestId),
-              now);
-          return null;
-        });
-    return get(requestId, caller);
+    Locked unclaimed =
+        Transactions.inTransaction(
+            dataSource,
+            connection -> {
+              Locked item = lockChainThenOpen(connection, requestId, tenant, caller, now);
+              if (item.claimant() == null || item.claimExpired()) {
+                throw new ConflictException(
+                    "Request " + requestId + " is not claimed; nothing to give up");
+              }
+              try (PreparedStatement update =
+                  connection.prepareStatement(
+                      "update review_item set claimed_by = null, claimed_token_id = null,"
+                          + " claimed_at = null, claim_expires_at = null"
+                          + " where request_id = ? and tenant_id = ?")) {
+                update.setString(1, requestId);
+                update.setString(2, item.tenantId());
+                update.executeUpdate();
+              }
+              ActionLog.record(
+                  connection,
+                  caller,
+                  ActionLog.Action.of("review.unclaim", item.tenantId(), requestId, requestId),
+                  now);
+              return item;
+            });
+    return get(requestId, unclaimed.tenantId(), caller);
   }
 
   /** As below, naming no verdict read (the expiry's rejections; a client that names none). */
   public Decided decide(String requestId, ReviewAction action, String note, Caller caller)
       throws SQLException {
-    return decide(requestId, action, note, null, caller);
+    return decide(requestId, null, action, note, null, caller);
+  }
+
+  /** As below, for the item of the caller's own tenant (or the only tenant's, for an admin). */
+  public Decided decide(
+      String requestId, ReviewAction action, String note, String readVerdictId, Caller caller)
+      throws SQLException {
+    return decide(requestId, null, action, note, readVerdictId, caller);
   }
 
   /**
@@ -294,9 +334,18 @@ public final class ReviewQueue {
    * because no verdict came in time (a late verdict may reach it at any time); otherwise it may be
    * left out (null), as by clients from before it existed. The decision sent to the gate names the
    * verdict the item holds, and the gate does not release on an approval made on another.
+   *
+   * <p>{@code tenant} names the tenant whose item it is (two tenants may use one request id); null:
+   * the caller's own, or for a caller of no tenant the only tenant that holds an item under the
+   * request id (409 when several do).
    */
   public Decided decide(
-      String requestId, ReviewAction action, String note, String readVerdictId, Caller caller)
+      String requestId,
+      String tenant,
+      ReviewAction action,
+      String note,
+      String readVerdictId,
+      Caller caller)
       throws SQLException {
     String cleanNote = note(note);
     Instant now = now().truncatedTo(ChronoUnit.MILLIS); // the event keeps milliseconds
@@ -304,7 +353,7 @@ public final class ReviewQueue {
         Transactions.inTransaction(
             dataSource,
             connection -> {
-              Locked item = lockChainThenOpen(connection, requestId, caller, now);
+              Locked item = lockChainThenOpen(connection, requestId, tenant, caller, now);
               requireReadVerdict(requestId, action, readVerdictId, item);
               String reviewId = EventIds.random();
               ReviewDecision decision =
@@ -322,14 +371,16 @@ public final class ReviewQueue {
                       .build();
               try (PreparedStatement update =
                   connection.prepareStatement(
-                      "update review_item set state = 'DECIDED', review_id = ?, action = ?, note = ?, decided_by = ?,"
-                          + " decided_at = ? where request_id = ?")) {
+                      "update review_item set state = 'DECIDED', review_id = ?, action = ?,"
+                          + " note = ?, decided_by = ?, decided_at = ?"
+                          + " where request_id = ? and tenant_id = ?")) {
                 update.setString(1, reviewId);
                 update.setString(2, action.name());
                 update.setString(3, cleanNote);
                 update.setString(4, caller.describe());
                 update.setObject(5, utc(now));
                 update.setString(6, requestId);
+                update.setString(7, item.tenantId());
                 update.executeUpdate();
               }
               ReviewOutbox.enqueue(
@@ -382,19 +433,19 @@ public final class ReviewQueue {
       return List.of();
     }
     Instant now = now();
-    List<String> due = new ArrayList<>();
+    List<String[]> due = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select =
             connection.prepareStatement(
-                "select request_id from review_item where state = 'PENDING' and held_at < ?"
-                    + " and (claim_expires_at is null or claim_expires_at <= ?)"
-                    + " order by held_at, request_id limit ?")) {
+                "select request_id, tenant_id from review_item where state = 'PENDING'"
+                    + " and held_at < ? and (claim_expires_at is null or claim_expires_at <= ?)"
+                    + " order by held_at, request_id, tenant_id limit ?")) {
       select.setObject(1, utc(now.minus(expiry)));
       select.setObject(2, utc(now));
       select.setInt(3, limit);
       try (ResultSet rows = select.executeQuery()) {
         while (rows.next()) {
-          due.add(rows.getString(1));
+          due.add(new String[] {rows.getString(1), rows.getString(2)});
         }
       }
     }
@@ -404,9 +455,17 @@ public final class ReviewQueue {
             + " hours of being held (GENGUARD_AUDIT_REVIEW_EXPIRE_HOURS); rejected unreviewed, so"
             + " it is never released";
     List<Decided> decided = new ArrayList<>();
-    for (String requestId : due) {
+    for (String[] item : due) {
+      String requestId = item[0];
       try {
-        decided.add(decide(requestId, ReviewAction.REJECT, note, Caller.system(EXPIRY_REVIEWER)));
+        decided.add(
+            decide(
+                requestId,
+                item[1],
+                ReviewAction.REJECT,
+                note,
+                null,
+                Caller.system(EXPIRY_REVIEWER)));
         // Counted as it is made: a later item's failure does not hide it from the metric.
         expired.incrementAndGet();
       } catch (ConflictException | NotFoundException e) {
@@ -501,25 +560,71 @@ public final class ReviewQueue {
    * The call needs the chain before it can commit anyway.
    */
   private Locked lockChainThenOpen(
-      Connection connection, String requestId, Caller caller, Instant now) throws SQLException {
+      Connection connection, String requestId, String tenant, Caller caller, Instant now)
+      throws SQLException {
     ChainAppender.lock(connection);
-    return lockOpen(connection, requestId, caller, now);
+    return lockOpen(
+        connection, requestId, itemTenant(connection, requestId, tenant, caller), caller, now);
   }
 
-  /** Locks a PENDING item the caller may see and act on, or throws what prevents it. */
-  private Locked lockOpen(Connection connection, String requestId, Caller caller, Instant now)
+  /**
+   * The tenant whose item under the request id a call acts on: the one named ({@code tenant}), else
+   * the caller's own, else (a caller of no tenant) the only tenant that holds an item under it. Two
+   * tenants may use one request id, and each has its own item.
+   *
+   * @throws io.genguard.audit.security.ForbiddenException when a caller of a tenant names another
+   * @throws NotFoundException when no tenant holds an item under the request id
+   * @throws ConflictException when the caller named none and several tenants hold one
+   */
+  private static String itemTenant(
+      Connection connection, String requestId, String tenant, Caller caller) throws SQLException {
+    String scoped = caller.scope(tenant);
+    if (scoped != null) {
+      return scoped;
+    }
+    List<String> tenants = new ArrayList<>();
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select tenant_id from review_item where request_id = ? order by tenant_id")) {
+      select.setString(1, requestId);
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          tenants.add(rs.getString(1));
+        }
+      }
+    }
+    if (tenants.isEmpty()) {
+      throw notFound(requestId);
+    }
+    if (tenants.size() > 1) {
+      throw new ConflictException(
+          "Request "
+              + requestId
+              + " has a review item of more than one tenant ("
+              + String.join(", ", tenants)
+              + "), which use the same request id: name the tenant whose item it is (the"
+              + " \"tenant\" query parameter)");
+    }
+    return tenants.get(0);
+  }
+
+  /** Locks a PENDING item of the tenant that the caller may see and act on, or throws. */
+  private Locked lockOpen(
+      Connection connection, String requestId, String tenant, Caller caller, Instant now)
       throws SQLException {
     try (PreparedStatement select =
         connection.prepareStatement(
             "select r.output_id, r.tenant_id, r.state, r.claimed_by, r.claimed_token_id,"
                 + " r.claim_expires_at, r.decided_by, r.action, r.verdict_id, g.basis as hold_basis,"
                 + " coalesce(v.policy_version, '') as policy_version, exists (select 1 from"
-                + " gate_outcome t where t.request_id = r.request_id and t.outcome = 'HELD_FOR_REVIEW'"
+                + " gate_outcome t where t.request_id = r.request_id and t.tenant_id = r.tenant_id"
+                + " and t.outcome = 'HELD_FOR_REVIEW'"
                 + " and t.basis = 'VERDICT_TIMEOUT') as held_without_verdict"
                 + " from review_item r left join gate_outcome g on g.event_id = r.gate_event_id"
                 + " left join moderation_verdict v on v.verdict_id = r.verdict_id"
-                + " where r.request_id = ? for update of r")) {
+                + " where r.request_id = ? and r.tenant_id = ? for update of r")) {
       select.setString(1, requestId);
+      select.setString(2, tenant);
       try (ResultSet rs = select.executeQuery()) {
         if (!rs.next() || !caller.canSee(rs.getString("tenant_id"))) {
           throw notFound(requestId);

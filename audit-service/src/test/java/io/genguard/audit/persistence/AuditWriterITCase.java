@@ -955,16 +955,24 @@ class AuditWriterITCase {
     writer.write(List.of(finalOutcome(closed, GateOutcome.RELEASED, "tenancy-closed-review")));
     writer.write(AuditEvents.story(decided));
     writer.write(List.of(decision(decided, "tenancy-decided-review")));
-    Map<String, String> before = tenancyItems();
+    Map<String, String> before = tenancyItems("acme");
 
     // Tenant beta's holds under the same request ids: on a verdict of its own, and one naming the
-    // review id of acme's decision.
+    // review id of acme's decision. Each is an item of beta's own (keyed by tenant and request id
+    // since V37): acme's are left as they were.
     writer.write(
         List.of(
             otherTenantsHold(waiting, null),
             otherTenantsHold(closed, null),
             otherTenantsHold(decided, "tenancy-decided-review")));
-    assertThat(tenancyItems()).as("items after another tenant's holds").isEqualTo(before);
+    assertThat(tenancyItems("acme")).as("items after another tenant's holds").isEqualTo(before);
+    assertThat(tenancyItems("beta"))
+        .as("the other tenant's items")
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "tenancy-wait", betaPending(waiting),
+                "tenancy-closed", betaPending(closed),
+                "tenancy-decided", betaPending(decided)));
 
     // Tenant beta's decision under the request id of acme's item waiting for a person.
     writer.write(
@@ -982,7 +990,12 @@ class AuditWriterITCase {
                     .setNote("")
                     .setDecidedAt(NOW.plusSeconds(70))
                     .build())));
-    assertThat(tenancyItems()).as("items after another tenant's decision").isEqualTo(before);
+    assertThat(tenancyItems("acme")).as("items after another tenant's decision").isEqualTo(before);
+    assertThat(tenancyItems("beta"))
+        .as("the other tenant's decision decides its own item")
+        .containsEntry(
+            "tenancy-wait",
+            "DECIDED verdict=verdict-beta-tenancy-wait late=null review=tenancy-wait-beta-review");
     assertThat(before)
         .containsEntry("tenancy-wait", "PENDING verdict= late=null review=null")
         .containsEntry("tenancy-closed", "RELEASED verdict= late=null review=null")
@@ -996,8 +1009,56 @@ class AuditWriterITCase {
     List<IncomingEvent> both = new ArrayList<>(heldWithoutVerdict(sameBatch));
     both.add(otherTenantsHold(sameBatch, null));
     writer.write(both);
-    assertThat(tenancyItems())
+    assertThat(tenancyItems("acme"))
         .containsEntry("tenancy-same-batch", "PENDING verdict= late=null review=null");
+    assertThat(tenancyItems("beta")).containsEntry("tenancy-same-batch", betaPending(sameBatch));
+
+    // Acme's final outcome closes acme's item only.
+    writer.write(List.of(finalOutcome(waiting, GateOutcome.QUARANTINED, null)));
+    assertThat(tenancyItems("acme"))
+        .containsEntry("tenancy-wait", "QUARANTINED verdict= late=null review=null");
+    assertThat(tenancyItems("beta"))
+        .containsEntry(
+            "tenancy-wait",
+            "DECIDED verdict=verdict-beta-tenancy-wait late=null review=tenancy-wait-beta-review");
+  }
+
+  @Test
+  void shouldKeepAReviewIdToOneItemWhenTwoTenantsShareARequestId() throws Exception {
+    Scenario shared = Scenario.of("tenancy-reuse", "acme", Decision.REVIEW, NOW);
+    writer.write(AuditEvents.story(shared));
+    writer.write(List.of(otherTenantsHold(shared, null)));
+    writer.write(List.of(decision(shared, "tenancy-reuse-review")));
+
+    // Beta's decision reuses the review id of acme's (a tool's bug), under the same request id: its
+    // own item is decided without the id, and the batch is not refused.
+    IncomingEvent betaDecision =
+        AuditEvents.incoming(
+            Topics.REVIEW_DECISIONS.name(),
+            ReviewDecision.newBuilder()
+                .setEventId("decision-beta-tenancy-reuse")
+                .setReviewId("tenancy-reuse-review")
+                .setRequestId(shared.requestId())
+                .setOutputId(shared.outputId())
+                .setTenantId("beta")
+                .setAction(ReviewAction.APPROVE)
+                .setReviewer("review-tool")
+                .setNote("")
+                .setDecidedAt(NOW.plusSeconds(70))
+                .build());
+    assertThat(writer.write(List.of(betaDecision))).isEqualTo(1);
+    assertThat(tenancyItems("acme"))
+        .containsEntry(
+            "tenancy-reuse",
+            "DECIDED verdict=" + shared.verdictId() + " late=null review=tenancy-reuse-review");
+    assertThat(tenancyItems("beta"))
+        .containsEntry(
+            "tenancy-reuse", "DECIDED verdict=verdict-beta-tenancy-reuse late=null review=null");
+  }
+
+  /** Tenant beta's item as {@link #otherTenantsHold} leaves it, waiting for a person. */
+  private static String betaPending(Scenario s) {
+    return "PENDING verdict=verdict-beta-" + s.requestId() + " late=null review=null";
   }
 
   /** The scenario's request, output and the gate's hold for want of a verdict. */
@@ -1023,26 +1084,27 @@ class AuditWriterITCase {
             s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, reviewId, NOW.plusSeconds(60)));
   }
 
-  /** The tenancy-* items, each as "state verdict= late= review=". */
-  private static Map<String, String> tenancyItems() throws SQLException {
+  /** The tenant's tenancy-* items, each as "state verdict= late= review=". */
+  private static Map<String, String> tenancyItems(String tenant) throws SQLException {
     Map<String, String> items = new TreeMap<>();
     try (Connection connection = database.dataSource().getConnection();
-        Statement statement = connection.createStatement();
-        ResultSet rs =
-            statement.executeQuery(
-                "select request_id, state, verdict_id, late_verdict_id, review_id, tenant_id"
-                    + " from review_item where request_id like 'tenancy-%'")) {
-      while (rs.next()) {
-        assertThat(rs.getString(6)).isEqualTo("acme");
-        items.put(
-            rs.getString(1),
-            rs.getString(2)
-                + " verdict="
-                + rs.getString(3)
-                + " late="
-                + rs.getString(4)
-                + " review="
-                + rs.getString(5));
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "select request_id, state, verdict_id, late_verdict_id, review_id"
+                    + " from review_item where request_id like 'tenancy-%' and tenant_id = ?")) {
+      statement.setString(1, tenant);
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          items.put(
+              rs.getString(1),
+              rs.getString(2)
+                  + " verdict="
+                  + rs.getString(3)
+                  + " late="
+                  + rs.getString(4)
+                  + " review="
+                  + rs.getString(5));
+        }
       }
     }
     return items;

@@ -527,6 +527,72 @@ class ReviewQueueITCase {
   }
 
   @Test
+  void shouldReviewEachTenantsItemWhenTwoTenantsShareARequestId() throws Exception {
+    Scenario acme = Scenario.of("queue-shared", "acme", Decision.REVIEW, NOW);
+    audit.seed(AuditEvents.story(acme));
+    // Tenant beta's hold under the same request id, on a verdict of its own.
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.REVIEW_PENDING.name(),
+                ReleaseGateOutcome.newBuilder(
+                        AuditEvents.gateOutcome(
+                            acme,
+                            GateOutcome.HELD_FOR_REVIEW,
+                            GateBasis.VERDICT,
+                            null,
+                            NOW.plusSeconds(1)))
+                    .setEventId("gate-beta-queue-shared")
+                    .setTenantId("beta")
+                    .setVerdictId("verdict-beta-queue-shared")
+                    .build())));
+    String bob = audit.token(Role.REVIEWER, "beta", "bob");
+    String ada = audit.token(Role.ADMIN, null, "ada");
+
+    // Each tenant's reviewer sees its own item.
+    assertThat(json(audit.get("/api/v1/reviews/queue-shared", bob)).path("tenantId").asText())
+        .isEqualTo("beta");
+    assertThat(json(audit.get("/api/v1/reviews/queue-shared", rita)).path("tenantId").asText())
+        .isEqualTo("acme");
+
+    // An admin of no tenant must name whose item it acts on.
+    for (HttpResponse<String> ambiguous :
+        List.of(
+            audit.get("/api/v1/reviews/queue-shared", ada),
+            audit.post("/api/v1/reviews/queue-shared/claim", ada, null),
+            audit.post("/api/v1/reviews/queue-shared/approve", ada, null))) {
+      assertThat(ambiguous.statusCode()).as(ambiguous.body()).isEqualTo(409);
+      assertThat(ambiguous.body())
+          .contains("more than one tenant (acme, beta)", "tenant\\\" query parameter");
+    }
+    // A tenant's reviewer may not name another tenant's item.
+    assertThat(audit.get("/api/v1/reviews/queue-shared?tenant=acme", bob).statusCode())
+        .isEqualTo(403);
+
+    // Beta's reviewer rejects beta's item; acme's waits as it was.
+    HttpResponse<String> rejected =
+        audit.post(
+            "/api/v1/reviews/queue-shared/reject",
+            bob,
+            "{\"verdictId\": \"verdict-beta-queue-shared\"}");
+    assertThat(rejected.statusCode()).as(rejected.body()).isEqualTo(202);
+    ReviewDecision decision = decisionOnKafka("queue-shared");
+    assertThat(decision.getTenantId()).isEqualTo("beta");
+    assertThat(decision.getOutputId()).isEqualTo(acme.outputId());
+    assertThat(json(audit.get("/api/v1/reviews/queue-shared", bob)).path("state").asText())
+        .isEqualTo("DECIDED");
+    assertThat(json(audit.get("/api/v1/reviews/queue-shared", rita)).path("state").asText())
+        .isEqualTo("PENDING");
+
+    // The admin naming acme claims acme's item.
+    HttpResponse<String> claimed =
+        audit.post("/api/v1/reviews/queue-shared/claim?tenant=acme", ada, null);
+    assertThat(claimed.statusCode()).as(claimed.body()).isEqualTo(200);
+    assertThat(json(claimed).path("tenantId").asText()).isEqualTo("acme");
+    assertThat(json(claimed).path("claimedBy").asText()).isEqualTo("ada");
+  }
+
+  @Test
   void shouldLetOnlyTheClaimantDecideUntilTheClaimIsGivenUp() throws Exception {
     audit.seed(AuditEvents.story(Scenario.of("claimed", "acme", Decision.REVIEW, NOW)));
 

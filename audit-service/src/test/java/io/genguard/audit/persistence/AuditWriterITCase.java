@@ -975,21 +975,7 @@ class AuditWriterITCase {
                 "tenancy-decided", betaPending(decided)));
 
     // Tenant beta's decision under the request id of acme's item waiting for a person.
-    writer.write(
-        List.of(
-            AuditEvents.incoming(
-                Topics.REVIEW_DECISIONS.name(),
-                ReviewDecision.newBuilder()
-                    .setEventId("decision-beta-tenancy-wait")
-                    .setReviewId("tenancy-wait-beta-review")
-                    .setRequestId(waiting.requestId())
-                    .setOutputId(waiting.outputId())
-                    .setTenantId("beta")
-                    .setAction(ReviewAction.APPROVE)
-                    .setReviewer("review-tool")
-                    .setNote("")
-                    .setDecidedAt(NOW.plusSeconds(70))
-                    .build())));
+    writer.write(List.of(otherTenantsDecision(waiting, "tenancy-wait-beta-review")));
     assertThat(tenancyItems("acme")).as("items after another tenant's decision").isEqualTo(before);
     assertThat(tenancyItems("beta"))
         .as("the other tenant's decision decides its own item")
@@ -1032,20 +1018,7 @@ class AuditWriterITCase {
 
     // Beta's decision reuses the review id of acme's (a tool's bug), under the same request id: its
     // own item is decided without the id, and the batch is not refused.
-    IncomingEvent betaDecision =
-        AuditEvents.incoming(
-            Topics.REVIEW_DECISIONS.name(),
-            ReviewDecision.newBuilder()
-                .setEventId("decision-beta-tenancy-reuse")
-                .setReviewId("tenancy-reuse-review")
-                .setRequestId(shared.requestId())
-                .setOutputId(shared.outputId())
-                .setTenantId("beta")
-                .setAction(ReviewAction.APPROVE)
-                .setReviewer("review-tool")
-                .setNote("")
-                .setDecidedAt(NOW.plusSeconds(70))
-                .build());
+    IncomingEvent betaDecision = otherTenantsDecision(shared, "tenancy-reuse-review");
     assertThat(writer.write(List.of(betaDecision))).isEqualTo(1);
     assertThat(tenancyItems("acme"))
         .containsEntry(
@@ -1330,18 +1303,28 @@ class AuditWriterITCase {
   }
 
   private static IncomingEvent decision(Scenario held, String reviewId) {
+    return approval("decision-" + held.requestId(), held, held.tenantId(), reviewId, 5);
+  }
+
+  /** Tenant beta's approval under the request id of {@code held}, 70 s after it. */
+  private static IncomingEvent otherTenantsDecision(Scenario held, String reviewId) {
+    return approval("decision-beta-" + held.requestId(), held, "beta", reviewId, 70);
+  }
+
+  private static IncomingEvent approval(
+      String eventId, Scenario held, String tenantId, String reviewId, long afterSeconds) {
     return AuditEvents.incoming(
         Topics.REVIEW_DECISIONS.name(),
         ReviewDecision.newBuilder()
-            .setEventId("decision-" + held.requestId())
+            .setEventId(eventId)
             .setReviewId(reviewId)
             .setRequestId(held.requestId())
             .setOutputId(held.outputId())
-            .setTenantId(held.tenantId())
+            .setTenantId(tenantId)
             .setAction(ReviewAction.APPROVE)
             .setReviewer("review-tool")
             .setNote("")
-            .setDecidedAt(NOW.plusSeconds(5))
+            .setDecidedAt(NOW.plusSeconds(afterSeconds))
             .build());
   }
 

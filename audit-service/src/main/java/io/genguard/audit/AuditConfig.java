@@ -1,5 +1,6 @@
 package io.genguard.audit;
 
+import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.retention.Retention;
 import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.moderation.gate.GateTimings;
@@ -103,6 +104,11 @@ import java.util.Map;
  *     io.genguard.audit.explain.VerdictReplay}); null when none of them is set, and then such
  *     verdicts are not explained (the answer says what to set). Used only with {@code
  *     explainKeyDirectory}; the folder loads on the first such verdict asked for
+ * @param resendQuietSeconds how long after a request's unfinished flow was sent again (the resend's
+ *     marker, or its last recorded send) other content read under its records' ids is kept as
+ *     after the resend ({@code event_id_conflict.after_resend}), not alerted ({@link
+ *     io.genguard.audit.persistence.AuditWriter}); an hour by default, to be raised while the
+ *     pipeline is further behind than that when flows are resent
  */
 public record AuditConfig(
     String jdbcUrl,
@@ -137,7 +143,8 @@ public record AuditConfig(
     int maxConcurrentExports,
     int queryTimeoutMs,
     int tenantMaxConcurrentQueries,
-    ScorerConfig explainClassifier) {
+    ScorerConfig explainClassifier,
+    int resendQuietSeconds) {
 
   public static final String JDBC_URL = "GENGUARD_AUDIT_JDBC_URL";
   public static final String JDBC_USER = "GENGUARD_AUDIT_JDBC_USER";
@@ -200,6 +207,17 @@ public record AuditConfig(
 
   /** Highest {@link #TENANT_MAX_CONCURRENT_QUERIES}: each read takes one of Jetty's threads. */
   public static final int MOST_TENANT_CONCURRENT_QUERIES = 64;
+
+  public static final String RESEND_QUIET_SECONDS = "GENGUARD_AUDIT_RESEND_QUIET_SECONDS";
+
+  /**
+   * Shortest {@link #RESEND_QUIET_SECONDS}: a minute, less than the answers of a resend take to
+   * come back from a pipeline that reads.
+   */
+  public static final int MIN_RESEND_QUIET_SECONDS = 60;
+
+  /** Longest {@link #RESEND_QUIET_SECONDS}: a week, as the longest flow deadline. */
+  public static final int MAX_RESEND_QUIET_SECONDS = 7 * 24 * 60 * 60;
 
   /** Longest deadline of an unfinished flow: a week. */
   public static final int MAX_DEADLINE_MINUTES = 7 * 24 * 60;
@@ -315,6 +333,8 @@ public record AuditConfig(
     atLeast(TENANT_MAX_CONCURRENT_QUERIES, tenantMaxConcurrentQueries, 1);
     atMost(
         TENANT_MAX_CONCURRENT_QUERIES, tenantMaxConcurrentQueries, MOST_TENANT_CONCURRENT_QUERIES);
+    atLeast(RESEND_QUIET_SECONDS, resendQuietSeconds, MIN_RESEND_QUIET_SECONDS);
+    atMost(RESEND_QUIET_SECONDS, resendQuietSeconds, MAX_RESEND_QUIET_SECONDS);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -363,7 +383,8 @@ public record AuditConfig(
         DEFAULT_MAX_CONCURRENT_EXPORTS,
         DEFAULT_QUERY_TIMEOUT_MS,
         DEFAULT_TENANT_MAX_CONCURRENT_QUERIES,
-        null);
+        null,
+        (int) AuditWriter.RESEND_UNDER_WAY.toSeconds());
   }
 
   @Override
@@ -438,6 +459,8 @@ public record AuditConfig(
                 + explainClassifier.labelMapSpec()
                 + " "
                 + explainClassifier.maxTokens())
+        + ", resendQuietSeconds="
+        + resendQuietSeconds
         + "]";
   }
 
@@ -584,6 +607,20 @@ public record AuditConfig(
         this);
   }
 
+  /**
+   * How long after a resend of a request's unfinished flow (its marker or its last recorded send)
+   * other content under its records' ids is kept as after the resend, not alerted ({@link
+   * #RESEND_QUIET_SECONDS}).
+   */
+  public Duration resendQuiet() {
+    return Duration.ofSeconds(resendQuietSeconds);
+  }
+
+  /** Other content read within {@code seconds} of a resend is not alerted. */
+  public AuditConfig withResendQuiet(int seconds) {
+    return fromEnvironment(Map.of(RESEND_QUIET_SECONDS, Integer.toString(seconds)), this);
+  }
+
   /** How long each statement of a caller's read may run ({@link #QUERY_TIMEOUT_MS}). */
   public Duration queryTimeout() {
     return Duration.ofMillis(queryTimeoutMs);
@@ -686,7 +723,9 @@ public record AuditConfig(
                 TENANT_MAX_CONCURRENT_QUERIES,
                 env.get(TENANT_MAX_CONCURRENT_QUERIES),
                 base.tenantMaxConcurrentQueries()),
-        classifier(env, base.explainClassifier()));
+        classifier(env, base.explainClassifier()),
+        (int)
+            number(RESEND_QUIET_SECONDS, env.get(RESEND_QUIET_SECONDS), base.resendQuietSeconds()));
   }
 
   /** The moderation job's keys of the imported classifier, read for explanations. */

@@ -258,7 +258,11 @@ public final class AuditService implements AutoCloseable {
       // The policy files the moderation job publishes go to the archive with their event. One
       // writer for all ingestors (it keeps no state but its counter).
       this.ingestWriter =
-          new AuditWriter(database.dataSource(), clock, PolicyArchive::archivePublished);
+          new AuditWriter(
+              database.dataSource(),
+              clock,
+              PolicyArchive::archivePublished,
+              config.resendQuiet());
       for (int i = 0; i < config.ingestors(); i++) {
         ingestors.add(
             keep(

@@ -45,7 +45,8 @@ class AuditConfigTest {
                 Map.entry(GateTimings.DECISION_RETENTION_HOURS, "24"),
                 Map.entry(AuditConfig.MAX_CONCURRENT_EXPORTS, "4"),
                 Map.entry(AuditConfig.QUERY_TIMEOUT_MS, " 2500 "),
-                Map.entry(AuditConfig.TENANT_MAX_CONCURRENT_QUERIES, "3")),
+                Map.entry(AuditConfig.TENANT_MAX_CONCURRENT_QUERIES, "3"),
+                Map.entry(AuditConfig.RESEND_QUIET_SECONDS, "7200")),
             BASE);
 
     assertThat(config.jdbcUrl()).isEqualTo("jdbc:postgresql://other/db");
@@ -74,6 +75,7 @@ class AuditConfigTest {
     assertThat(config.maxConcurrentExports()).isEqualTo(4);
     assertThat(config.queryTimeout()).hasMillis(2500);
     assertThat(config.tenantMaxConcurrentQueries()).isEqualTo(3);
+    assertThat(config.resendQuiet()).hasHours(2);
   }
 
   @Test
@@ -114,6 +116,31 @@ class AuditConfigTest {
                 AuditConfig.fromEnvironment(
                     Map.of(AuditConfig.TENANT_MAX_CONCURRENT_QUERIES, "four"), BASE))
         .hasMessage("GENGUARD_AUDIT_TENANT_MAX_CONCURRENT_QUERIES='four' is not a whole number");
+  }
+
+  @Test
+  void shouldQuietConflictsAnHourAfterAResendUnlessToldOtherwiseWithinTheLimits() {
+    assertThat(BASE.resendQuiet()).hasHours(1);
+    AuditConfig longer =
+        AuditConfig.fromEnvironment(Map.of(AuditConfig.RESEND_QUIET_SECONDS, " 14400 "), BASE);
+    assertThat(longer.resendQuiet()).hasHours(4);
+    assertThat(longer.toString()).contains("resendQuietSeconds=14400");
+    assertThat(BASE.withResendQuiet(60).resendQuiet()).hasMinutes(1);
+    assertThat(BASE.withResendQuiet(604_800).resendQuiet()).hasDays(7);
+    Map<String, String> refused =
+        Map.of(
+            "59", "GENGUARD_AUDIT_RESEND_QUIET_SECONDS=59 must be at least 60",
+            "0", "GENGUARD_AUDIT_RESEND_QUIET_SECONDS=0 must be at least 60",
+            "604801", "GENGUARD_AUDIT_RESEND_QUIET_SECONDS=604801 must be at most 604800",
+            "1h", "GENGUARD_AUDIT_RESEND_QUIET_SECONDS='1h' is not a whole number");
+    refused.forEach(
+        (value, message) ->
+            assertThatThrownBy(
+                    () ->
+                        AuditConfig.fromEnvironment(
+                            Map.of(AuditConfig.RESEND_QUIET_SECONDS, value), BASE))
+                .as(value)
+                .hasMessage(message));
   }
 
   @Test

@@ -28,7 +28,8 @@ class GenGuardStackTest {
             AuditConfig.JDBC_USER, "prod",
             AuditConfig.JDBC_PASSWORD, "prod-secret",
             AuditConfig.HTTP_PORT, "9000",
-            AuditConfig.REVIEW_CLAIM_MINUTES, "5");
+            AuditConfig.REVIEW_CLAIM_MINUTES, "5",
+            AuditConfig.RESEND_QUIET_SECONDS, "7200");
 
     AuditConfig config = AuditConfig.fromEnvironment(GenGuardStack.auditEnvironment(shell), base);
 
@@ -37,6 +38,7 @@ class GenGuardStackTest {
     assertThat(config.jdbcPassword()).isEqualTo("p");
     assertThat(config.httpPort()).as("--http-port wins").isEqualTo(18080);
     assertThat(config.reviewClaimMinutes()).as("tuning keys still apply").isEqualTo(5);
+    assertThat(config.resendQuiet()).as("the quiet time after a resend too").hasHours(2);
   }
 
   @Test

@@ -112,13 +112,16 @@ public final class AuditWriter {
    * short enough that a marker left by a process that stopped mid-send hides no real conflict for
    * long. A recorded resend ({@code resent_at}, its last send) quiets them as long after it: its
    * answers come within the flows' deadlines (minutes) once the pipeline reads again; later content
-   * under the id is not explained by the resend and is alerted.
+   * under the id is not explained by the resend and is alerted. The default of the audit service's
+   * {@code GENGUARD_AUDIT_RESEND_QUIET_SECONDS} ({@link #AuditWriter(DataSource, Clock,
+   * RecordedEventsListener, Duration)}), to be raised while the pipeline is further behind.
    */
   public static final Duration RESEND_UNDER_WAY = Duration.ofHours(1);
 
   private final DataSource dataSource;
   private final Clock clock;
   private final RecordedEventsListener listener;
+  private final Duration resendQuiet;
   private final AtomicLong rejectedReleasesTakenDown = new AtomicLong();
   private final AtomicLong eventIdConflicts = new AtomicLong();
   private final AtomicLong eventIdConflictsAfterResend = new AtomicLong();
@@ -131,9 +134,23 @@ public final class AuditWriter {
    * @param listener what else to do for newly recorded events, in their transaction
    */
   public AuditWriter(DataSource dataSource, Clock clock, RecordedEventsListener listener) {
+    this(dataSource, clock, listener, RESEND_UNDER_WAY);
+  }
+
+  /**
+   * @param listener what else to do for newly recorded events, in their transaction
+   * @param resendQuiet how long after a resend other content under its request's records is kept
+   *     as after the resend ({@link #RESEND_UNDER_WAY} by default)
+   */
+  public AuditWriter(
+      DataSource dataSource, Clock clock, RecordedEventsListener listener, Duration resendQuiet) {
+    if (resendQuiet.isNegative() || resendQuiet.isZero()) {
+      throw new IllegalArgumentException("resendQuiet must be positive, was " + resendQuiet);
+    }
     this.dataSource = dataSource;
     this.clock = clock;
     this.listener = listener;
+    this.resendQuiet = resendQuiet;
   }
 
   /** The audit database this writer writes to. */
@@ -492,7 +509,7 @@ public final class AuditWriter {
    * <p>A row is marked {@code after_resend} only when the contested record is of the same request
    * and tenant as the content read now, and that request's flow of a kind whose resend writes other
    * content under the id ({@link #resentKinds}) was sent again, or its resend was under way (its
-   * {@code resend_started_at}, committed before the send), less than {@link #RESEND_UNDER_WAY} ago
+   * {@code resend_started_at}, committed before the send), less than {@code resendQuiet} ago
    * (the last recorded send's {@code resent_at}, or the marker). The request id read from the
    * content alone would let a forged event naming any resent request pass as one. The chain lock
    * does not order this against a resend: the send comes before the resend's action and count
@@ -540,7 +557,7 @@ public final class AuditWriter {
         // One cutoff: greatest() skips a null and is null only when both are, so it is at or after
         // the cutoff exactly when either time is, as "resent_at >= ? or resend_started_at >= ?"
         // (the same cutoff bound twice) was; AuditWriterITCase.shouldMarkAfterResendByEitherTime.
-        insert.setObject(18, time(clock.instant().minus(RESEND_UNDER_WAY)));
+        insert.setObject(18, time(clock.instant().minus(resendQuiet)));
         try (ResultSet rs = insert.executeQuery()) {
           if (rs.next()) {
             kept.add(new Kept(conflict, rs.getBoolean(1)));

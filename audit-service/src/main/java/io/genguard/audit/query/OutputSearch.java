@@ -40,7 +40,13 @@ public final class OutputSearch {
           // read under the id of one of its records.
           + " (exists (select 1 from event_id_conflict c where c.request_id = v.request_id)"
           + "   or exists (select 1 from audit_log a join event_id_conflict c"
-          + "   on c.event_id = a.event_id where a.request_id = v.request_id)) as event_id_conflict"
+          + "   on c.event_id = a.event_id where a.request_id = v.request_id)) as event_id_conflict,"
+          // The same for the conflicts no resend explains, as eventIdConflict=unexplained keeps.
+          + " (exists (select 1 from event_id_conflict c where c.request_id = v.request_id"
+          + "   and not c.after_resend)"
+          + "   or exists (select 1 from audit_log a join event_id_conflict c"
+          + "   on c.event_id = a.event_id where a.request_id = v.request_id"
+          + "   and not c.after_resend)) as event_id_conflict_unexplained"
           + " from moderation_verdict v"
           + " left join generation_output o on o.output_id = v.output_id"
           + " left join lateral (select outcome, basis, decided_at from (select outcome, basis,"

@@ -787,7 +787,7 @@ public final class UnfinishedFlows {
         // Sent, but its action and count did not commit (a lost connection, a failed commit):
         // recorded again in a transaction of its own, as a bulk resend records what the chunks
         // before a failed one sent, so that a repeated call is not needed. The marker stays either
-        // way (for RESEND_UNDER_WAY), so that the answer to this send is not alerted as a forgery.
+        // way (for the quiet time after a resend), so that the answer to this send is not alerted as a forgery.
         try {
           Resent recorded = recordSentAfterFailure(requestId, taken.get(), caller, e);
           LOG.warn(
@@ -803,10 +803,10 @@ public final class UnfinishedFlows {
         LOG.warn(
             "Request {}'s unfinished flow was sent again (Kafka took the record), but recording"
                 + " the send failed, twice: no unfinished.resend action and no count. Its resend"
-                + " marker stays, so what the send brings back within {} is kept as after a"
-                + " resend; look for the answer before sending it again: {}",
+                + " marker stays, so what the send brings back within the quiet time after a"
+                + " resend (GENGUARD_AUDIT_RESEND_QUIET_SECONDS) is kept as after a resend; look"
+                + " for the answer before sending it again: {}",
             requestId,
-            AuditWriter.RESEND_UNDER_WAY,
             e.toString());
       } else {
         // Not sent (or not known to be): no marker left to count later conflicts as resent ones.
@@ -929,7 +929,8 @@ public final class UnfinishedFlows {
   /**
    * Marks the flows' resend as under way ({@code resend_started_at}), in a transaction committed
    * before their records are sent: what the audit writer reads meanwhile is seen as coming after a
-   * resend ({@code event_id_conflict.after_resend}) for {@link AuditWriter#RESEND_UNDER_WAY}, and
+   * resend ({@code event_id_conflict.after_resend}) for the audit service's quiet time after a
+   * resend ({@link AuditWriter#RESEND_UNDER_WAY} by default), and
    * for good once {@link #markResent} counted the send.
    */
   private static void markResendStarted(
@@ -1418,18 +1419,18 @@ public final class UnfinishedFlows {
 
   /**
    * Says that a bulk resend sent {@code sent} flows' records (Kafka took them) but could not record
-   * it: their markers stay, so that what the sends bring back within {@link
-   * AuditWriter#RESEND_UNDER_WAY} is kept as after a resend, not alerted.
+   * it: their markers stay, so that what the sends bring back within the quiet time after a resend
+   * ({@link AuditWriter#RESEND_UNDER_WAY} by default) is kept as after a resend, not alerted.
    */
   private static void warnSentNotRecorded(int sent, Exception failure) {
     if (sent > 0) {
       LOG.warn(
           "A bulk resend sent {} unfinished flows' records again (Kafka took them), but recording"
               + " the sends failed: no unfinished.resend action and no counts. Their resend markers"
-              + " stay, so what the sends bring back within {} is kept as after a resend; they are"
-              + " not skipped as sent before if the call is repeated: {}",
+              + " stay, so what the sends bring back within the quiet time after a resend"
+              + " (GENGUARD_AUDIT_RESEND_QUIET_SECONDS) is kept as after a resend; they are not"
+              + " skipped as sent before if the call is repeated: {}",
           sent,
-          AuditWriter.RESEND_UNDER_WAY,
           failure.toString());
     }
   }

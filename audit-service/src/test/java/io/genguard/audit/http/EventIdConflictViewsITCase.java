@@ -248,6 +248,35 @@ class EventIdConflictViewsITCase {
   }
 
   /**
+   * Reported by the forty-seventh session's reviews: a row listed without the filter did not say
+   * whether a resend explains its conflicts. Every row has eventIdConflictUnexplained, true exactly
+   * for the requests eventIdConflict=unexplained keeps (the resent request's answer given again is
+   * a conflict, but an explained one).
+   */
+  @Test
+  void shouldFlagEachRowWhoseConflictNoResendExplainsAsTheFilterKeepsIt() throws Exception {
+    List<String> unexplained = ids(compliance, "eventIdConflict=unexplained");
+    assertThat(unexplained).isNotEmpty().doesNotContain("resent-1");
+    JsonNode all = json(audit.get("/api/v1/outputs?limit=200", compliance)).path("items");
+    assertThat(all).hasSizeGreaterThan(unexplained.size());
+    for (JsonNode item : all) {
+      String requestId = item.path("requestId").asText();
+      assertThat(item.path("eventIdConflictUnexplained").isBoolean()).as(requestId).isTrue();
+      assertThat(item.path("eventIdConflictUnexplained").asBoolean())
+          .as(requestId)
+          .isEqualTo(unexplained.contains(requestId));
+    }
+    JsonNode resent =
+        json(audit.get("/api/v1/outputs?eventIdConflict=true", compliance)).path("items");
+    for (JsonNode item : resent) {
+      if (item.path("requestId").asText().equals("resent-1")) {
+        assertThat(item.path("eventIdConflict").asBoolean()).isTrue();
+        assertThat(item.path("eventIdConflictUnexplained").asBoolean()).isFalse();
+      }
+    }
+  }
+
+  /**
    * The forty-seventh session's review (finding 7): the openapi says every row has eventIdConflict,
    * but the CSV export (the export's default format) had no such column, so a CSV export could not
    * tell which outputs were contested. It is the last column.

@@ -105,8 +105,8 @@ import java.util.Map;
  *     verdicts are not explained (the answer says what to set). Used only with {@code
  *     explainKeyDirectory}; the folder loads on the first such verdict asked for
  * @param resendQuietSeconds how long after a request's unfinished flow was sent again (the resend's
- *     marker, or its last recorded send) other content read under its records' ids is kept as
- *     after the resend ({@code event_id_conflict.after_resend}), not alerted ({@link
+ *     marker, or its last recorded send) other content read under its records' ids is kept as after
+ *     the resend ({@code event_id_conflict.after_resend}), not alerted ({@link
  *     io.genguard.audit.persistence.AuditWriter}); an hour by default, to be raised while the
  *     pipeline is further behind than that when flows are resent
  */

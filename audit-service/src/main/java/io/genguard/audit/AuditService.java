@@ -259,10 +259,7 @@ public final class AuditService implements AutoCloseable {
       // writer for all ingestors (it keeps no state but its counter).
       this.ingestWriter =
           new AuditWriter(
-              database.dataSource(),
-              clock,
-              PolicyArchive::archivePublished,
-              config.resendQuiet());
+              database.dataSource(), clock, PolicyArchive::archivePublished, config.resendQuiet());
       for (int i = 0; i < config.ingestors(); i++) {
         ingestors.add(
             keep(

@@ -139,8 +139,8 @@ public final class AuditWriter {
 
   /**
    * @param listener what else to do for newly recorded events, in their transaction
-   * @param resendQuiet how long after a resend other content under its request's records is kept
-   *     as after the resend ({@link #RESEND_UNDER_WAY} by default)
+   * @param resendQuiet how long after a resend other content under its request's records is kept as
+   *     after the resend ({@link #RESEND_UNDER_WAY} by default)
    */
   public AuditWriter(
       DataSource dataSource, Clock clock, RecordedEventsListener listener, Duration resendQuiet) {
@@ -509,7 +509,7 @@ public final class AuditWriter {
    * <p>A row is marked {@code after_resend} only when the contested record is of the same request
    * and tenant as the content read now, and that request's flow of a kind whose resend writes other
    * content under the id ({@link #resentKinds}) was sent again, or its resend was under way (its
-   * {@code resend_started_at}, committed before the send), less than {@code resendQuiet} ago
+   * {@code resend_started_at}, committed before the send), less than {@code this.resendQuiet} ago
    * (the last recorded send's {@code resent_at}, or the marker). The request id read from the
    * content alone would let a forged event naming any resent request pass as one. The chain lock
    * does not order this against a resend: the send comes before the resend's action and count

@@ -787,7 +787,8 @@ public final class UnfinishedFlows {
         // Sent, but its action and count did not commit (a lost connection, a failed commit):
         // recorded again in a transaction of its own, as a bulk resend records what the chunks
         // before a failed one sent, so that a repeated call is not needed. The marker stays either
-        // way (for the quiet time after a resend), so that the answer to this send is not alerted as a forgery.
+        // way (for the quiet time after a resend), so that the answer to this send is not alerted
+        // as a forgery.
         try {
           Resent recorded = recordSentAfterFailure(requestId, taken.get(), caller, e);
           LOG.warn(
@@ -930,8 +931,8 @@ public final class UnfinishedFlows {
    * Marks the flows' resend as under way ({@code resend_started_at}), in a transaction committed
    * before their records are sent: what the audit writer reads meanwhile is seen as coming after a
    * resend ({@code event_id_conflict.after_resend}) for the audit service's quiet time after a
-   * resend ({@link AuditWriter#RESEND_UNDER_WAY} by default), and
-   * for good once {@link #markResent} counted the send.
+   * resend ({@link AuditWriter#RESEND_UNDER_WAY} by default), and for good once {@link #markResent}
+   * counted the send.
    */
   private static void markResendStarted(
       Connection connection, List<String> flowEventIds, Instant started) throws SQLException {

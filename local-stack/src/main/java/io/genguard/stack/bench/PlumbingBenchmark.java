@@ -21,10 +21,13 @@ import java.time.OffsetDateTime;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -97,9 +100,11 @@ public final class PlumbingBenchmark {
       String run = "bench-" + EventIds.random();
       System.err.println("[genguard] measuring: " + outputs + " outputs");
       heap.start();
+      Map<String, Long> requestsBefore = brokerRequests();
       Instant begin = Instant.now();
       sendAndAwait(stack, run, outputs, rate, Duration.ofMinutes(10));
       heap.stop();
+      reportRequests(requestsBefore, brokerRequests(), outputs);
       double[] latency = latencies(stack, run);
       // Until the last of the run's audit records was written, not until the poll that saw it.
       double seconds = Duration.between(begin, lastRecorded(stack, run)).toNanos() / 1e9;
@@ -115,6 +120,50 @@ public final class PlumbingBenchmark {
           heap.peakMiB(),
           max);
     }
+  }
+
+  /**
+   * The embedded broker's requests handled so far by request type (its {@code
+   * kafka.network:type=RequestMetrics,name=RequestsPerSec} meters, summed over request versions),
+   * read from this JVM's MBean server: the broker runs in it.
+   */
+  private static Map<String, Long> brokerRequests() {
+    Map<String, Long> counts = new TreeMap<>();
+    try {
+      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+      for (ObjectName name :
+          server.queryNames(
+              new ObjectName("kafka.network:type=RequestMetrics,name=RequestsPerSec,*"), null)) {
+        long count = ((Number) server.getAttribute(name, "Count")).longValue();
+        counts.merge(name.getKeyProperty("request"), count, Long::sum);
+      }
+    } catch (Exception e) {
+      System.err.println("[genguard] broker request metrics unreadable: " + e);
+    }
+    return counts;
+  }
+
+  /**
+   * Prints the broker's requests during the measured run per 1,000 outputs, by request type (those
+   * at 1 or more), and all of them.
+   */
+  private static void reportRequests(
+      Map<String, Long> before, Map<String, Long> after, int outputs) {
+    StringBuilder line = new StringBuilder("[genguard] broker requests per 1,000 outputs:");
+    long total = 0;
+    for (Map.Entry<String, Long> entry : after.entrySet()) {
+      long delta = entry.getValue() - before.getOrDefault(entry.getKey(), 0L);
+      // FetchConsumer and FetchFollower are the Fetch requests again, split by who sent them.
+      if (!entry.getKey().equals("FetchConsumer") && !entry.getKey().equals("FetchFollower")) {
+        total += delta;
+      }
+      if (delta * 1000L / outputs >= 1) {
+        line.append(
+            String.format(Locale.ROOT, " %s %.0f", entry.getKey(), delta * 1000.0 / outputs));
+      }
+    }
+    line.append(String.format(Locale.ROOT, "; all %.0f", total * 1000.0 / outputs));
+    System.err.println(line);
   }
 
   /**

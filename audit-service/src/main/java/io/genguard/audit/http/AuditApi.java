@@ -379,6 +379,7 @@ public final class AuditApi implements AutoCloseable {
     route(
         HandlerType.GET,
         "/api/v1/requests/{requestId}",
+        ITEM_PARAMETERS,
         this::story,
         Role.SUBMITTER,
         Role.REVIEWER,
@@ -1139,7 +1140,9 @@ public final class AuditApi implements AutoCloseable {
     ObjectNode story =
         services
             .queries()
-            .story(requestId, caller(ctx).scope(null))
+            // A tenant's token reads its own tenant's story; one of no tenant names the tenant
+            // where two use the request id (409 naming them otherwise), as the review endpoints do.
+            .story(requestId, caller(ctx).scope(tenantParameter(ctx)))
             .orElseThrow(
                 () ->
                     new NotFoundException(
@@ -1561,7 +1564,7 @@ public final class AuditApi implements AutoCloseable {
             .list(
                 state,
                 tenant,
-                Cursor.decode("cursor", parameter(ctx, "cursor")),
+                Cursor.decodeWithTenant("cursor", parameter(ctx, "cursor")),
                 limit(ctx, 50, ReviewQueue.MAX_PAGE));
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("items", page.items());

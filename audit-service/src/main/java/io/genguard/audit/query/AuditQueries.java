@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.ConflictException;
+import io.genguard.audit.persistence.ActionLog;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +38,7 @@ public final class AuditQueries {
           + " from unfinished_flow_resend r join audit_log l on l.event_id = r.action_id"
           + " where r.flow_event_id = f.event_id order by l.seq) as resend_actions"
           + " from unfinished_flow f where kind in ('NO_ANSWER', 'NO_GATE_OUTCOME')"
-          + " and request_id = ? order by found_at";
+          + " and request_id = ? and (tenant_id = ? or tenant_id is null) order by found_at";
 
   /**
    * The request's released outputs taken down (io.genguard.audit.release.Retractions): why
@@ -45,7 +48,7 @@ public final class AuditQueries {
       "select r.output_id, r.released_event_id, r.basis, r.action_id, r.retracted_at,"
           + " a.caller_name as retracted_by, a.details ->> 'reason' as reason"
           + " from content_retraction r left join api_action a on a.action_id = r.action_id"
-          + " where r.request_id = ? order by r.retracted_at";
+          + " where r.request_id = ? and r.tenant_id = ? order by r.retracted_at";
 
   /**
    * The release gate's restatements of a decision whose outcome this store never got (it restates
@@ -60,11 +63,26 @@ public final class AuditQueries {
           // Whether the outcome it stands for is on record: the one definition search and the
           // totals use too (view gate_restatement_unrecorded, V20).
           + " left join gate_restatement_unrecorded u on u.event_id = r.event_id"
-          + " where r.request_id = ? order by a.seq";
+          + " where r.request_id = ? and r.tenant_id = ? order by a.seq";
 
+  /**
+   * The API actions on the request for its tenant, and those for no tenant (an admin's of no
+   * tenant, such as an erasure of every tenant's records under the id).
+   */
   private static final String ACTIONS =
       "select action_id, action, caller_name, caller_role, caller_token_id, target, details,"
-          + " acted_at from api_action where request_id = ? order by acted_at";
+          + " acted_at from api_action where request_id = ? and (tenant_id = ? or tenant_id is null)"
+          + " order by acted_at";
+
+  /**
+   * The tenants with a pipeline record under the request id (not an API action: a caller's action
+   * on an id makes it no tenant's request). Two tenants may use one request id.
+   */
+  private static final String TENANTS =
+      "select distinct tenant_id from audit_log where request_id = ? and tenant_id is not null"
+          + " and event_type <> '"
+          + ActionLog.EVENT_TYPE
+          + "' order by tenant_id";
 
   private final DataSource dataSource;
   private final ReadTimeout readTimeout;
@@ -96,13 +114,16 @@ public final class AuditQueries {
   }
 
   /**
-   * Everything recorded about one request (request, outputs, verdicts with reasons, gate outcomes,
-   * reviews, the review-queue item (of the tenant the story is), the API actions on it, its audit
-   * records' places in the hash chain and the other content read under its records' ids, {@link
-   * EventIdConflicts}), or empty if the request is unknown or belongs to a tenant other than {@code
-   * tenant} (null: any tenant). Each of its statements may run at most the read timeout.
+   * Everything recorded about one request of one tenant (request, outputs, verdicts with reasons,
+   * gate outcomes, reviews, the review-queue item, the API actions on it, its audit records' places
+   * in the hash chain and the other content read under its records' ids, {@link EventIdConflicts}),
+   * or empty if {@code tenant} has no record under the request id or the request is unknown. Two
+   * tenants may use one request id: the story is {@code tenant}'s records alone (null: the only
+   * tenant's with records under the id). Each of its statements may run at most the read timeout.
    *
    * @throws QueryTimedOutException when one ran longer
+   * @throws io.genguard.audit.ConflictException when {@code tenant} is null and more than one
+   *     tenant has records under the request id (naming them)
    */
   public Optional<ObjectNode> story(String requestId, String tenant) throws SQLException {
     return readTimeout.read(dataSource, connection -> story(connection, requestId, tenant));
@@ -110,41 +131,80 @@ public final class AuditQueries {
 
   private static Optional<ObjectNode> story(Connection connection, String requestId, String tenant)
       throws SQLException {
+    // Whose story it is: every statement below reads that tenant's rows alone. Before the
+    // forty-ninth session they read every tenant's under the id, the owner being whichever
+    // tenant's row came first, so a tenant's token read another tenant's records.
+    List<String> tenants = new ArrayList<>();
+    for (JsonNode row : rows(connection, TENANTS, requestId)) {
+      tenants.add(row.path("tenantId").asText());
+    }
+    String owner;
+    if (tenant != null) {
+      if (!tenants.contains(tenant)) {
+        return Optional.empty();
+      }
+      owner = tenant;
+    } else if (tenants.size() > 1) {
+      throw new ConflictException(
+          "Request "
+              + requestId
+              + " has records of more than one tenant ("
+              + String.join(", ", tenants)
+              + "), which use the same request id: name the tenant whose story it is (the"
+              + " \"tenant\" query parameter)");
+    } else if (tenants.isEmpty()) {
+      return Optional.empty();
+    } else {
+      owner = tenants.get(0);
+    }
     ObjectNode story = JSON.createObjectNode();
     ArrayNode requests =
-        rows(connection, "select * from generation_request where request_id = ?", requestId);
+        rows(
+            connection,
+            "select * from generation_request where request_id = ? and tenant_id = ?",
+            requestId,
+            owner);
     ArrayNode outputs =
         rows(
             connection,
-            "select * from generation_output where request_id = ? order by generated_at",
-            requestId);
+            "select * from generation_output where request_id = ? and tenant_id = ?"
+                + " order by generated_at",
+            requestId,
+            owner);
     ArrayNode verdicts =
         rows(
             connection,
-            "select * from moderation_verdict where request_id = ? order by decided_at",
-            requestId);
-    if (requests.isEmpty() && outputs.isEmpty() && verdicts.isEmpty()) {
-      return removedStory(connection, requestId, tenant);
-    }
-    String owner = firstText(requests, outputs, verdicts);
-    if (tenant != null && !tenant.equals(owner)) {
-      return Optional.empty();
-    }
+            "select * from moderation_verdict where request_id = ? and tenant_id = ?"
+                + " order by decided_at",
+            requestId,
+            owner);
     ArrayNode failures =
         rows(
             connection,
-            "select * from generation_failure where request_id = ? order by failed_at",
-            requestId);
+            "select * from generation_failure where request_id = ? and tenant_id = ?"
+                + " order by failed_at",
+            requestId,
+            owner);
     ArrayNode outcomes =
         rows(
             connection,
-            "select * from gate_outcome where request_id = ? order by decided_at",
-            requestId);
+            "select * from gate_outcome where request_id = ? and tenant_id = ? order by decided_at",
+            requestId,
+            owner);
+    if (requests.isEmpty()
+        && outputs.isEmpty()
+        && verdicts.isEmpty()
+        && failures.isEmpty()
+        && outcomes.isEmpty()) {
+      return removedStory(connection, requestId, owner, tenant != null);
+    }
     ArrayNode reviews =
         rows(
             connection,
-            "select * from review_decision where request_id = ? order by decided_at",
-            requestId);
+            "select * from review_decision where request_id = ? and tenant_id = ?"
+                + " order by decided_at",
+            requestId,
+            owner);
     ArrayNode queue =
         rows(
             connection,
@@ -154,8 +214,8 @@ public final class AuditQueries {
                 + " where request_id = ? and tenant_id = ?",
             requestId,
             owner);
-    ArrayNode actions = rows(connection, ACTIONS, requestId);
-    ArrayNode unfinished = rows(connection, UNFINISHED, requestId);
+    ArrayNode actions = rows(connection, ACTIONS, requestId, owner);
+    ArrayNode unfinished = rows(connection, UNFINISHED, requestId, owner);
     story.put("requestId", requestId);
     story.put("tenantId", owner);
     story.set("request", requests.isEmpty() ? null : requests.get(0));
@@ -167,7 +227,7 @@ public final class AuditQueries {
     story.set("reviewItem", queue.isEmpty() ? null : queue.get(0));
     story.set("actions", actions);
     story.set("unfinished", unfinished);
-    ArrayNode retractions = rows(connection, RETRACTIONS, requestId);
+    ArrayNode retractions = rows(connection, RETRACTIONS, requestId, owner);
     story.set("retractions", retractions);
     // Where the request's records sit in the hash chain: what an auditor checks against the
     // chain heads anchored outside the database.
@@ -176,9 +236,11 @@ public final class AuditQueries {
         rows(
             connection,
             "select seq, event_id, event_type, recorded_at, encode(hash, 'hex') as hash"
-                + " from audit_log where request_id = ? order by seq",
-            requestId));
-    ArrayNode restatements = rows(connection, RESTATEMENTS, requestId);
+                + " from audit_log where request_id = ? and (tenant_id = ? or tenant_id is null)"
+                + " order by seq",
+            requestId,
+            owner));
+    ArrayNode restatements = rows(connection, RESTATEMENTS, requestId, owner);
     story.set("gateRestatements", restatements);
     // Other content read under the id of one of its records, or naming it under a recorded id:
     // not on the chain, but a reviewer must see that a record was contested.
@@ -192,26 +254,30 @@ public final class AuditQueries {
    * The story of a request whose content retention or an erasure removed: no query rows are left,
    * but its audit records are, with the retention records that removed their content ({@code
    * removals}: scope, and for an erasure who asked and why). Status CONTENT_REMOVED. Empty when the
-   * chain holds no removed record of the request (it is unknown, or still on its way) or it is
-   * another tenant's.
+   * chain holds no removed record of the request of tenant {@code owner} (it is unknown, or still
+   * on its way).
+   *
+   * @param tenantCaller whether a tenant's token asks (not shown other tenants' ids)
    */
   private static Optional<ObjectNode> removedStory(
-      Connection connection, String requestId, String tenant) throws SQLException {
+      Connection connection, String requestId, String owner, boolean tenantCaller)
+      throws SQLException {
     ArrayNode records =
         rows(
             connection,
             "select seq, event_id, event_type, recorded_at, encode(hash, 'hex') as hash, tenant_id,"
                 + " payload is null as content_removed from audit_log where request_id = ?"
-                + " order by seq",
-            requestId);
+                + " and (tenant_id = ? or tenant_id is null) order by seq",
+            requestId,
+            owner);
     boolean removed = false;
     for (JsonNode record : records) {
       removed |= record.path("contentRemoved").asBoolean();
     }
-    String owner = firstText(records);
-    if (!removed || (tenant != null && !tenant.equals(owner))) {
+    if (!removed) {
       return Optional.empty();
     }
+    String tenant = tenantCaller ? owner : null;
     ObjectNode story = JSON.createObjectNode();
     story.put("requestId", requestId);
     story.put("tenantId", owner);
@@ -220,16 +286,17 @@ public final class AuditQueries {
       story.putArray(empty);
     }
     story.putNull("reviewItem");
-    story.set("actions", rows(connection, ACTIONS, requestId));
-    story.set("unfinished", rows(connection, UNFINISHED, requestId));
-    story.set("retractions", rows(connection, RETRACTIONS, requestId));
+    story.set("actions", rows(connection, ACTIONS, requestId, owner));
+    story.set("unfinished", rows(connection, UNFINISHED, requestId, owner));
+    story.set("retractions", rows(connection, RETRACTIONS, requestId, owner));
     ArrayNode removals =
         rows(
             connection,
             "select seq, recorded_at, payload::jsonb as removal from audit_log"
-                + " where seq in (select tombstone_seq from audit_log where request_id = ?)"
-                + " and payload is not null order by seq",
-            requestId);
+                + " where seq in (select tombstone_seq from audit_log where request_id = ?"
+                + " and tenant_id = ?) and payload is not null order by seq",
+            requestId,
+            owner);
     if (tenant != null) {
       // A default-scope retention names the tenants with periods of their own: other customers'
       // ids, which a tenant's token does not get (as in its evidence bundle).
@@ -244,15 +311,6 @@ public final class AuditQueries {
     story.set("eventIdConflicts", EventIdConflicts.of(connection, requestId, tenant, false));
     story.put("status", "CONTENT_REMOVED");
     return Optional.of(story);
-  }
-
-  private static String firstText(ArrayNode... candidates) {
-    for (ArrayNode rows : candidates) {
-      if (!rows.isEmpty() && rows.get(0).hasNonNull("tenantId")) {
-        return rows.get(0).get("tenantId").asText();
-      }
-    }
-    return null;
   }
 
   private static String status(ArrayNode outcomes, ArrayNode restatements, ArrayNode failures) {

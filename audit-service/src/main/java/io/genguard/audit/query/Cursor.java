@@ -16,8 +16,11 @@ import java.util.regex.Pattern;
  *
  * @param time sort time of the last row (microsecond precision, as stored)
  * @param id id of the last row, the tie-breaker
+ * @param tenant the last row's tenant, the last tie-breaker where two tenants may use one id (the
+ *     review queue's request ids); null in the cursors of other lists, and in the review queue's
+ *     cursors from before the forty-ninth session
  */
-public record Cursor(Instant time, String id) {
+public record Cursor(Instant time, String id, String tenant) {
   private static final int MAX_ENCODED = 512;
 
   /**
@@ -45,15 +48,37 @@ public record Cursor(Instant time, String id) {
     return value;
   }
 
+  /** The separator of an id and its tenant: no id or tenant has it ({@link #ID}). */
+  private static final char TENANT = '/';
+
+  /** A cursor of a list whose ids are unique: no tenant. */
+  public Cursor(Instant time, String id) {
+    this(time, id, null);
+  }
+
   public String encode() {
     long micros = ChronoUnit.MICROS.between(Instant.EPOCH, time);
+    String key = tenant == null ? id : id + TENANT + tenant;
     return Base64.getUrlEncoder()
         .withoutPadding()
-        .encodeToString((micros + ":" + id).getBytes(StandardCharsets.UTF_8));
+        .encodeToString((micros + ":" + key).getBytes(StandardCharsets.UTF_8));
   }
 
   /** Decodes a cursor a previous page returned; null or blank means the first page. */
   public static Cursor decode(String name, String encoded) {
+    return decode(name, encoded, false);
+  }
+
+  /**
+   * Decodes a cursor of a list ordered by time, id and tenant (the review queue): one with a
+   * tenant, or one from before the tenant was added (its tenant null); null or blank means the
+   * first page.
+   */
+  public static Cursor decodeWithTenant(String name, String encoded) {
+    return decode(name, encoded, true);
+  }
+
+  private static Cursor decode(String name, String encoded, boolean withTenant) {
     if (encoded == null || encoded.isBlank()) {
       return null;
     }
@@ -73,12 +98,21 @@ public record Cursor(Instant time, String id) {
       long micros = Long.parseLong(text.substring(0, colon));
       Instant time = Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
       String id = text.substring(colon + 1);
+      String tenant = null;
+      int slash = id.indexOf(TENANT);
+      if (withTenant && slash >= 0) {
+        tenant = id.substring(slash + 1);
+        id = id.substring(0, slash);
+        if (!ID.matcher(tenant).matches()) {
+          throw new InvalidInputException(invalid);
+        }
+      }
       // What the API's rows carry: an id of the API's form and a time PostgreSQL can compare (a
       // NUL or a year 300000 would otherwise reach the database and come back as a 500).
       if (!ID.matcher(id).matches() || time.isBefore(EARLIEST) || time.isAfter(LATEST)) {
         throw new InvalidInputException(invalid);
       }
-      return new Cursor(time, id);
+      return new Cursor(time, id, tenant);
     } catch (IllegalArgumentException | ArithmeticException e) {
       throw new InvalidInputException(invalid);
     }

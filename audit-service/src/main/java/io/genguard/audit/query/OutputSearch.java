@@ -178,10 +178,12 @@ public final class OutputSearch {
     }
     if (filter.attribute() != null) {
       // A data subject's outputs: the request was submitted with this attribute (answered by the
-      // requests' attribute index).
+      // requests' attribute index), by the verdict's tenant: two tenants may use one request id,
+      // and the attribute is one tenant's request's (before the forty-ninth session, any tenant's
+      // verdict under the id matched).
       sql.append(
-          " and v.request_id in (select r.request_id from generation_request r"
-              + " where r.attributes @> jsonb_build_object(?::text, ?::text))");
+          " and (v.request_id, v.tenant_id) in (select r.request_id, r.tenant_id"
+              + " from generation_request r where r.attributes @> jsonb_build_object(?::text, ?::text))");
       parameters.add(filter.attribute().key());
       parameters.add(filter.attribute().value());
     }

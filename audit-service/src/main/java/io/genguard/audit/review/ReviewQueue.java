@@ -150,10 +150,15 @@ public final class ReviewQueue {
     if (tenant != null) {
       sql.append(" and r.tenant_id = ?");
     }
-    if (after != null) {
+    // Two tenants may hold an item under one request id, at one time: the tenant breaks the tie, so
+    // that a page boundary between them loses neither. A cursor from before the tenant was added
+    // goes on after every item of its time and request id, as it did.
+    if (after != null && after.tenant() != null) {
+      sql.append(" and (r.held_at, r.request_id, r.tenant_id) > (?, ?, ?)");
+    } else if (after != null) {
       sql.append(" and (r.held_at, r.request_id) > (?, ?)");
     }
-    sql.append(" order by r.held_at, r.request_id limit ?");
+    sql.append(" order by r.held_at, r.request_id, r.tenant_id limit ?");
     return readTimeout.read(
         dataSource,
         connection -> {
@@ -168,6 +173,9 @@ public final class ReviewQueue {
             if (after != null) {
               statement.setObject(parameter++, after.timeColumn());
               statement.setString(parameter++, after.id());
+              if (after.tenant() != null) {
+                statement.setString(parameter++, after.tenant());
+              }
             }
             statement.setInt(parameter, limit + 1);
             try (ResultSet rs = statement.executeQuery()) {
@@ -177,7 +185,8 @@ public final class ReviewQueue {
                   next =
                       new Cursor(
                               Instant.parse(last.get("heldAt").asText()),
-                              last.get("requestId").asText())
+                              last.get("requestId").asText(),
+                              last.get("tenantId").asText())
                           .encode();
                   break;
                 }

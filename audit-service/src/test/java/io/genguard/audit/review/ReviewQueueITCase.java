@@ -592,6 +592,111 @@ class ReviewQueueITCase {
     assertThat(json(claimed).path("claimedBy").asText()).isEqualTo("ada");
   }
 
+  /** Seeds acme's story held for review and beta's hold of its own under the same request id. */
+  private static Scenario sharedHold(String requestId, Instant at, Instant betaHeldAt)
+      throws Exception {
+    Scenario acme = Scenario.of(requestId, "acme", Decision.REVIEW, at);
+    audit.seed(AuditEvents.story(acme));
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.REVIEW_PENDING.name(),
+                ReleaseGateOutcome.newBuilder(
+                        AuditEvents.gateOutcome(
+                            acme, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, null, betaHeldAt))
+                    .setEventId("gate-beta-" + requestId)
+                    .setTenantId("beta")
+                    .setVerdictId("verdict-beta-" + requestId)
+                    .build())));
+    return acme;
+  }
+
+  /**
+   * A request's story is one tenant's: a tenant's token reads its own tenant's records under a
+   * request id another tenant uses too, never the other's (before the forty-ninth session's fix
+   * acme's reviewer read beta's hold and beta's reviewer's action, and beta's got 404).
+   */
+  @Test
+  void shouldShowEachTenantOnlyItsOwnStoryWhenTwoTenantsShareARequestId() throws Exception {
+    sharedHold("story-shared", NOW, NOW.plusSeconds(1));
+    String bob = audit.token(Role.REVIEWER, "beta", "bob");
+    String ada = audit.token(Role.ADMIN, null, "ada");
+    HttpResponse<String> claimed = audit.post("/api/v1/reviews/story-shared/claim", bob, null);
+    assertThat(claimed.statusCode()).as(claimed.body()).isEqualTo(200);
+
+    HttpResponse<String> acmes = audit.get("/api/v1/requests/story-shared", rita);
+    assertThat(acmes.statusCode()).as(acmes.body()).isEqualTo(200);
+    JsonNode acmeStory = json(acmes);
+    assertThat(acmeStory.path("tenantId").asText()).isEqualTo("acme");
+    assertThat(acmes.body()).doesNotContain("gate-beta-story-shared", "\"beta\"", "review.claim");
+    assertThat(acmeStory.path("reviewItem").path("state").asText()).isEqualTo("PENDING");
+    assertThat(acmeStory.path("reviewItem").path("claimedBy").isNull()).isTrue();
+
+    HttpResponse<String> betas = audit.get("/api/v1/requests/story-shared", bob);
+    assertThat(betas.statusCode()).as(betas.body()).isEqualTo(200);
+    JsonNode betaStory = json(betas);
+    assertThat(betaStory.path("tenantId").asText()).isEqualTo("beta");
+    assertThat(betaStory.path("gateOutcomes")).hasSize(1);
+    assertThat(betaStory.path("gateOutcomes").get(0).path("eventId").asText())
+        .isEqualTo("gate-beta-story-shared");
+    assertThat(betaStory.path("reviewItem").path("claimedBy").asText()).isEqualTo("bob");
+    assertThat(betaStory.path("actions")).hasSize(1);
+    assertThat(betaStory.path("actions").get(0).path("action").asText()).isEqualTo("review.claim");
+    assertThat(betas.body()).doesNotContain("\"acme\"");
+    assertThat(betaStory.path("outputs")).isEmpty();
+    assertThat(betaStory.path("request").isNull()).isTrue();
+    // Its hold and its reviewer's claim: none of acme's records.
+    assertThat(betaStory.path("auditRecords")).hasSize(2);
+
+    // A token of no tenant names the tenant; a tenant's token may not name another.
+    HttpResponse<String> ambiguous = audit.get("/api/v1/requests/story-shared", ada);
+    assertThat(ambiguous.statusCode()).as(ambiguous.body()).isEqualTo(409);
+    assertThat(ambiguous.body())
+        .contains("more than one tenant (acme, beta)", "tenant\\\" query parameter");
+    HttpResponse<String> named = audit.get("/api/v1/requests/story-shared?tenant=beta", ada);
+    assertThat(named.statusCode()).as(named.body()).isEqualTo(200);
+    assertThat(json(named).path("tenantId").asText()).isEqualTo("beta");
+    assertThat(json(named).path("gateOutcomes")).hasSize(1);
+    assertThat(audit.get("/api/v1/requests/story-shared?tenant=beta", rita).statusCode())
+        .isEqualTo(403);
+  }
+
+  /**
+   * Two tenants' items under one request id held at one time: a page boundary between them loses
+   * neither (the cursor holds the tenant since the forty-ninth session), and a cursor without the
+   * tenant, from before, is still read.
+   */
+  @Test
+  void shouldPageThroughTwoTenantsItemsUnderOneRequestIdHeldAtOneTime() throws Exception {
+    Instant early = Instant.parse("2001-01-01T00:00:00Z");
+    Scenario acme = sharedHold("page-shared", early, early.plusMillis(30));
+    String ada = audit.token(Role.ADMIN, null, "ada");
+    List<String> seen = new ArrayList<>();
+    String cursor = "";
+    for (int page = 0; page < 1000 && cursor != null; page++) {
+      JsonNode answer = json(audit.get("/api/v1/reviews?limit=1&cursor=" + cursor, ada));
+      for (JsonNode item : answer.path("items")) {
+        if (item.path("requestId").asText().equals("page-shared")) {
+          seen.add(item.path("tenantId").asText() + "@" + item.path("heldAt").asText());
+        }
+      }
+      cursor = answer.path("nextCursor").isNull() ? null : answer.path("nextCursor").asText();
+    }
+    assertThat(seen).hasSize(2);
+    assertThat(seen.get(0)).startsWith("acme@");
+    assertThat(seen.get(1)).startsWith("beta@");
+    // Held at one time, as the test means them to be.
+    assertThat(seen.get(0).substring(5)).isEqualTo(seen.get(1).substring(5));
+
+    String old =
+        new io.genguard.audit.query.Cursor(acme.at().plusMillis(30), "page-shared").encode();
+    HttpResponse<String> oldCursor = audit.get("/api/v1/reviews?limit=1&cursor=" + old, ada);
+    assertThat(oldCursor.statusCode()).as(oldCursor.body()).isEqualTo(200);
+    for (JsonNode item : json(oldCursor).path("items")) {
+      assertThat(item.path("requestId").asText()).isNotEqualTo("page-shared");
+    }
+  }
+
   @Test
   void shouldLetOnlyTheClaimantDecideUntilTheClaimIsGivenUp() throws Exception {
     audit.seed(AuditEvents.story(Scenario.of("claimed", "acme", Decision.REVIEW, NOW)));

@@ -481,13 +481,7 @@ public final class Retractions {
                   + " released outcome (the gate decided it before it kept them), so no"
                   + " retraction can name what it takes down: take it down where it was published,"
                   + " by its request id"
-              : "Request "
-                  + requestId
-                  + " has no released output on record, so there is nothing to take down (an"
-                  + " outcome the gate wrote may not have reached the audit store yet: GET"
-                  + " /api/v1/requests/"
-                  + requestId
-                  + " shows what it holds)");
+              : nothingReleased(connection, requestId, tenantId));
     }
     Released released = found.get();
     Optional<Retracted> earlier = find(connection, released.eventId());
@@ -504,6 +498,42 @@ public final class Retractions {
               + ")");
     }
     return released;
+  }
+
+  /**
+   * Why a request with no release the tenant could take down has nothing to take down. The story
+   * ({@code GET /api/v1/requests/ID}) is pointed to only where the request id is one tenant's: of
+   * an id two tenants use, the story is one tenant's, so a tenant's admin whose tenant it is not
+   * would be sent to a 404 (found by the forty-ninth session's takedowns fix).
+   */
+  private static String nothingReleased(Connection connection, String requestId, String tenantId)
+      throws SQLException {
+    String whose = tenantId == null ? "" : " for tenant " + tenantId;
+    String message =
+        "Request "
+            + requestId
+            + " has no released output on record"
+            + whose
+            + ", so there is nothing to take down (an outcome the gate wrote may not"
+            + " have reached the audit store yet: ";
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select count(distinct tenant_id) > 1 from audit_log where request_id = ?")) {
+      select.setString(1, requestId);
+      try (ResultSet rs = select.executeQuery()) {
+        rs.next();
+        if (rs.getBoolean(1)) {
+          return message
+              + "try again in a moment; "
+              + (tenantId == null
+                  ? "more than one tenant uses this request id)"
+                  : "another tenant uses this request id too, and only tenant "
+                      + tenantId
+                      + "'s release is what this takedown takes down)");
+        }
+      }
+    }
+    return message + "GET /api/v1/requests/" + requestId + " shows what it holds)";
   }
 
   /**
@@ -564,6 +594,15 @@ public final class Retractions {
   }
 
   /**
+   * The event id of the {@code ContentRetraction} that takes down the released outcome {@code
+   * releasedEventId}: one per release, whoever takes it down, so an action can name it before the
+   * notice is written.
+   */
+  public static String retractionEventId(String releasedEventId) {
+    return EventIds.nameBased("retraction", releasedEventId);
+  }
+
+  /**
    * Records the retraction of {@code released} and puts its notice in the outbox, in the caller's
    * transaction (after the action that says why).
    */
@@ -572,7 +611,7 @@ public final class Retractions {
       throws SQLException {
     ContentRetraction notice =
         ContentRetraction.newBuilder()
-            .setEventId(EventIds.nameBased("retraction", released.eventId()))
+            .setEventId(retractionEventId(released.eventId()))
             .setRequestId(released.requestId())
             .setTenantId(released.tenantId())
             .setOutputId(released.outputId())

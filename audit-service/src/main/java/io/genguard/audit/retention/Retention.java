@@ -1205,7 +1205,8 @@ public final class Retention {
                       connection, requestId, caller.tenantId());
           if (tombstoned == 0) {
             String actionId =
-                recordErasure(connection, caller, requestId, tenant, why, 0, null, copies, now);
+                recordErasure(
+                    connection, caller, requestId, tenant, why, 0, null, copies, released, now);
             tellTheGate(connection, requestId, tenant, null, now);
             List<String> retracted = retract(connection, released, actionId, now);
             List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
@@ -1249,6 +1250,7 @@ public final class Retention {
                   tombstoned,
                   retentionSeq,
                   copies,
+                  released,
                   now);
           tellTheGate(connection, requestId, tenant, retentionSeq, now);
           List<String> retracted = retract(connection, released, actionId, now);
@@ -1549,7 +1551,13 @@ public final class Retention {
     return followUpsFailed.get();
   }
 
-  /** The call, as every state-changing call is recorded (a {@code requests.erase} action). */
+  /**
+   * The call, as every state-changing call is recorded (a {@code requests.erase} action).
+   *
+   * @param retracted the releases the erasure takes down: named in the action ({@code retractions},
+   *     each tenant's), so the chain alone shows what the erasure took down, also after the query
+   *     rows that show it are gone (the retractions' own records name this action)
+   */
   private static String recordErasure(
       Connection connection,
       Caller caller,
@@ -1559,6 +1567,7 @@ public final class Retention {
       long tombstoned,
       Long retentionSeq,
       KafkaCopies.Bound kafkaCopies,
+      List<Retractions.Released> retracted,
       Instant now)
       throws SQLException {
     ActionLog.Action action = ActionLog.Action.of("requests.erase", tenant, requestId, requestId);
@@ -1567,6 +1576,14 @@ public final class Retention {
         .put("reason", reason)
         .put("tombstoned", tombstoned)
         .put("retentionSeq", retentionSeq);
+    ArrayNode retractions = action.details().putArray("retractions");
+    for (Retractions.Released one : retracted) {
+      retractions
+          .addObject()
+          .put("tenantId", one.tenantId())
+          .put("releasedEventId", one.eventId())
+          .put("retractionEventId", Retractions.retractionEventId(one.eventId()));
+    }
     if (kafkaCopies != null) {
       // What the erasure could not reach, and until when: Kafka's copies.
       action

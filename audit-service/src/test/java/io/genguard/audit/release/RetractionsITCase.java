@@ -387,6 +387,52 @@ class RetractionsITCase {
   }
 
   /**
+   * A tenant's admin whose tenant released nothing under a request id another tenant uses is not
+   * sent to the request's story, which is the other tenant's (found by the forty-ninth session's
+   * takedowns fix: the 409 pointed to {@code GET /api/v1/requests/ID}, 404 for that tenant).
+   */
+  @Test
+  void shouldNotPointATenantsAdminToAnotherTenantsStoryWhenItsTenantReleasedNothing()
+      throws Exception {
+    Scenario acme = Scenario.of("shared-none", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(),
+                AuditEvents.otherTenantsOutcome(
+                    acme,
+                    GateOutcome.QUARANTINED,
+                    GateBasis.VERDICT,
+                    null,
+                    NOW.minusSeconds(60)))));
+    Caller betaAdmin = new Caller("admin06", "bea", Role.ADMIN, "beta");
+
+    assertThatThrownBy(() -> retractions.retract("shared-none", "ticket T-13", betaAdmin))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("has no released output on record for tenant beta")
+        .hasMessageContaining("another tenant uses this request id too")
+        .hasMessageNotContaining("GET /api/v1/requests/");
+    assertThat(
+            retractions
+                .retractEach(List.of("shared-none"), null, true, betaAdmin)
+                .skippedReleases())
+        .singleElement()
+        .satisfies(
+            skipped -> {
+              assertThat(skipped.tenantId()).isEqualTo("beta");
+              assertThat(skipped.reason()).doesNotContain("GET /api/v1/requests/");
+            });
+
+    // A request id of one tenant's: its story is that tenant's, so the answer points to it.
+    writer.write(
+        AuditEvents.story(Scenario.of("own-none", "beta", Decision.BLOCK, NOW.minusSeconds(30))));
+    assertThatThrownBy(() -> retractions.retract("own-none", "ticket T-14", betaAdmin))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("GET /api/v1/requests/own-none shows what it holds");
+  }
+
+  /**
    * An admin who names no tenant takes down the only release under a shared request id that can
    * still come down: another tenant's taken down already, or restated without its outcome, leaves
    * no choice (reported by the forty-eighth session's reviews: 409, more than one tenant).
@@ -810,6 +856,53 @@ class RetractionsITCase {
     String acmeRelease = AuditEvents.gateOutcome(acme).getEventId();
     assertThat(erased.retractedEventIds()).containsExactly(acmeRelease, betaRelease.getEventId());
     assertThat(erased.retractedEventId()).as("the old field: the first").isEqualTo(acmeRelease);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  /**
+   * The erasure's {@code requests.erase} action names each tenant's retraction it made, so the
+   * chain alone proves what an erasure took down (found by the forty-ninth session's takedowns fix:
+   * the action named none; only the retractions' rows, off the chain, tied them to it). Read back
+   * from the action's record in the chain, also after a second erasure, which tombstones what it
+   * can.
+   */
+  @Test
+  void shouldNameEachTenantsRetractionInTheErasuresActionRecord() throws Exception {
+    Scenario acme =
+        Scenario.of("shared-erase-named", "acme", Decision.RELEASE, NOW.minusSeconds(90));
+    writer.write(AuditEvents.story(acme));
+    ReleaseGateOutcome betaRelease = otherTenantsRelease(acme, NOW.minusSeconds(60));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaRelease)));
+    String acmeRelease = AuditEvents.gateOutcome(acme).getEventId();
+
+    new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0)
+        .erase("shared-erase-named", "DSR-2026-50", ADMIN);
+    new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(5), ZoneOffset.UTC), 0)
+        .erase("shared-erase-named", "DSR-2026-50 again", ADMIN);
+
+    List<JsonNode> actions = erasureActions("shared-erase-named");
+    assertThat(actions).hasSize(2);
+    JsonNode first = actions.get(0).path("details").path("retractions");
+    assertThat(first).hasSize(2);
+    List<ContentRetraction> notices = outbox("shared-erase-named");
+    for (ContentRetraction notice : notices) {
+      assertThat(first)
+          .as("the retraction of %s's release", notice.getTenantId())
+          .anySatisfy(
+              named -> {
+                assertThat(named.path("tenantId").asText()).isEqualTo(notice.getTenantId());
+                assertThat(named.path("releasedEventId").asText())
+                    .isEqualTo(notice.getReleasedEventId());
+                assertThat(named.path("retractionEventId").asText()).isEqualTo(notice.getEventId());
+              });
+      assertThat(notice.getActionId()).isEqualTo(actions.get(0).path("actionId").asText());
+    }
+    assertThat(notices)
+        .extracting(ContentRetraction::getReleasedEventId)
+        .containsExactlyInAnyOrder(acmeRelease, betaRelease.getEventId());
+    assertThat(actions.get(1).path("details").path("retractions"))
+        .as("the second erasure retracted nothing")
+        .isEmpty();
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
@@ -1356,6 +1449,24 @@ class RetractionsITCase {
       }
     }
     return notices;
+  }
+
+  /** The payloads of the request's {@code requests.erase} action records in the chain, in order. */
+  private List<JsonNode> erasureActions(String requestId) throws Exception {
+    List<JsonNode> actions = new ArrayList<>();
+    try (Connection connection = database.dataSource().getConnection();
+        java.sql.PreparedStatement select =
+            connection.prepareStatement(
+                "select payload from audit_log where request_id = ? and event_type = 'ApiAction'"
+                    + " and payload::jsonb ->> 'action' = 'requests.erase' order by seq")) {
+      select.setString(1, requestId);
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          actions.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(rs.getString(1)));
+        }
+      }
+    }
+    return actions;
   }
 
   private long count(String sql) throws SQLException {

@@ -210,6 +210,8 @@ final class AuditRetractCommand implements Callable<Integer> {
     final List<String> selected = new ArrayList<>();
     final List<Retractions.Retracted> retracted = new ArrayList<>();
     final Map<String, String> skipped = new LinkedHashMap<>();
+    final List<Retractions.Selected> releases = new ArrayList<>();
+    final List<Retractions.Skipped> skippedReleases = new ArrayList<>();
     boolean more;
     int passedOver;
     long noticesWaiting;
@@ -218,6 +220,8 @@ final class AuditRetractCommand implements Callable<Integer> {
       selected.addAll(bulk.requestIds());
       retracted.addAll(bulk.retracted());
       skipped.putAll(bulk.skipped());
+      releases.addAll(bulk.releases());
+      skippedReleases.addAll(bulk.skippedReleases());
     }
 
     ObjectNode json(ObjectMapper mapper, boolean dryRun) {
@@ -236,6 +240,23 @@ final class AuditRetractCommand implements Callable<Integer> {
             .put("retractedAt", one.retractedAt().toString());
       }
       out.set("skipped", mapper.valueToTree(skipped));
+      // As the API answers (forty-ninth session): each release with its tenant, since two tenants
+      // may use one request id; requestIds and skipped stay for the scripts that read them.
+      ArrayNode selectedReleases = out.putArray("releases");
+      for (Retractions.Selected one : releases) {
+        selectedReleases
+            .addObject()
+            .put("requestId", one.requestId())
+            .put("tenantId", one.tenantId());
+      }
+      ArrayNode skippedOnes = out.putArray("skippedReleases");
+      for (Retractions.Skipped one : skippedReleases) {
+        skippedOnes
+            .addObject()
+            .put("requestId", one.requestId())
+            .put("tenantId", one.tenantId())
+            .put("reason", one.reason());
+      }
       out.put("more", more);
       out.put("whatIfRowsNotHeld", passedOver);
       out.put("noticesWaiting", noticesWaiting);

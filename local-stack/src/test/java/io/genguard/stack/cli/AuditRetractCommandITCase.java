@@ -147,6 +147,66 @@ class AuditRetractCommandITCase {
     assertThat(none.code()).as("nothing left in the window").isEqualTo(3);
   }
 
+  /**
+   * Each release is printed with its tenant, and each skipped one with its tenant and why, as the
+   * API answers since the forty-ninth session (found by its takedowns fix: the command printed only
+   * {@code requestIds} and {@code skipped}, keyed by request id, so a request id two tenants
+   * released under was listed twice with no tenant).
+   */
+  @Test
+  void shouldPrintTheTenantOfEachReleaseTakenDownOrSkipped() throws Exception {
+    write(released("shared", "acme", T0));
+    write(
+        List.of(
+            incoming(
+                Topics.GENERATION_REQUESTS.name(),
+                StoreEvents.request(
+                    EventIds.nameBased("request", "shared", "globex"),
+                    "shared",
+                    "globex",
+                    T0.minusSeconds(5))),
+            incoming(
+                Topics.CONTENT_RELEASED.name(),
+                io.genguard.events.v1.ReleaseGateOutcome.newBuilder(
+                        StoreEvents.released("shared", "globex", T0.plusSeconds(1)))
+                    .setEventId(EventIds.nameBased("gate", "shared", "globex"))
+                    .setOutputId(EventIds.nameBased("output", "shared", "globex"))
+                    .setVerdictId(EventIds.nameBased("verdict", "shared", "globex"))
+                    .build())));
+    write(List.of(incoming(Topics.GENERATION_REQUESTS.name(), request("held", "acme"))));
+    String[] window = {
+      "--released-from", T0.toString(), "--released-before", T0.plusSeconds(60).toString()
+    };
+
+    CommandRun done = run(with(window, "--reason", "incident 49"));
+    assertThat(done.code()).as(done.err()).isZero();
+    JsonNode taken = JSON.readTree(done.out());
+    assertThat(ids(taken.path("requestIds"))).containsExactly("shared", "shared");
+    assertThat(taken.path("releases")).hasSize(2);
+    assertThat(taken.path("releases").get(0).path("requestId").asText()).isEqualTo("shared");
+    assertThat(taken.path("releases").get(0).path("tenantId").asText()).isEqualTo("acme");
+    assertThat(taken.path("releases").get(1).path("tenantId").asText()).isEqualTo("globex");
+    assertThat(taken.path("skippedReleases")).isEmpty();
+
+    CommandRun skipped = run("--request", "shared", "--request", "held", "--reason", "again");
+    assertThat(skipped.code()).as(skipped.err()).isEqualTo(4);
+    JsonNode answer = JSON.readTree(skipped.out());
+    assertThat(answer.path("releases")).isEmpty();
+    JsonNode skippedReleases = answer.path("skippedReleases");
+    assertThat(skippedReleases).hasSize(2);
+    assertThat(skippedReleases.get(0).path("requestId").asText()).isEqualTo("shared");
+    assertThat(skippedReleases.get(0).has("tenantId"))
+        .as("the command acts for every tenant: a request named by id is no one tenant's")
+        .isTrue();
+    assertThat(skippedReleases.get(0).path("tenantId").isNull()).isTrue();
+    assertThat(skippedReleases.get(0).path("reason").asText()).contains("retracted already");
+    assertThat(skippedReleases.get(1).path("requestId").asText()).isEqualTo("held");
+    assertThat(skippedReleases.get(1).path("reason").asText())
+        .contains("has no released output on record");
+    assertThat(answer.path("skipped").path("held").asText())
+        .isEqualTo(skippedReleases.get(1).path("reason").asText());
+  }
+
   @Test
   void shouldRefuseAnUnclearSelection(@TempDir Path dir) throws Exception {
     assertThat(run("--reason", "x").err()).contains("one or the other");

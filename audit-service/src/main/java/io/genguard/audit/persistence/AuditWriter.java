@@ -81,11 +81,12 @@ import org.slf4j.LoggerFactory;
  * before V35 is given it by the retention batch or erasure that removes its content, {@link
  * JudgementDigests}). Where that differs while the payload is still stored, the payload read back
  * decides, as before V35: a record of an older schema lacks a nullable field added since, which the
- * verdict read again has as null ({@link #sameJudgementAsPayload}). Other content read under a
- * record of the same request and tenant after that request's unfinished flow was sent again, or
- * while its resend was under way (migration V34), for {@link #RESEND_UNDER_WAY} after the last send
- * or marker, is kept marked {@code after_resend} (migration V33) and counted apart ({@link
- * #eventIdConflictsAfterResend()}).
+ * verdict read again has as null ({@link #sameJudgementAsPayload}); the removals give such a record
+ * the digest of its payload read back, so that it decides as that did once the payload is gone.
+ * Other content read under a record of the same request and tenant after that request's unfinished
+ * flow was sent again, or while its resend was under way (migration V34), for {@link
+ * #RESEND_UNDER_WAY} after the last send or marker, is kept marked {@code after_resend} (migration
+ * V33) and counted apart ({@link #eventIdConflictsAfterResend()}).
  *
  * <p>A release of an output a person rejected in review (the gate released it on a verdict that
  * came after it held the output, before it read the rejection) is taken down in the transaction
@@ -380,7 +381,8 @@ public final class AuditWriter {
    * in its digest, while the same verdict read again now has it as null (old bytes read after an
    * upgrade, a rescoring after a savepoint restore). Its payload read back has the field as null
    * (its default), as the verdict read again. The payloads are read only for these rare mismatches;
-   * once retention or an erasure removed one, the digest alone decides.
+   * once retention or an erasure removed one, the digest alone decides (they refresh it from the
+   * payload read back first, {@link JudgementDigests}).
    */
   private static void sameJudgementAsPayload(
       Connection connection, Map<String, Conflict> conflicts, Set<String> digestDiffers)

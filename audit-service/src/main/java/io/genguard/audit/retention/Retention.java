@@ -718,10 +718,14 @@ public final class Retention {
       }
     }
     boolean more = seqs.size() == batchSize || resendable.size() > locked.size();
+    // A verdict keeps the digest of its judgement as its payload reads now (one recorded before
+    // migration V35 has none, one of an older schema a digest without a newer field): computed
+    // before the chain lock, since it parses every verdict of the batch, and kept under it only
+    // where the payload is still there (an erasure may have come in between).
+    JudgementDigests digests = JudgementDigests.ofRecords(connection, taken);
     ChainAppender.lock(connection);
     long retentionSeq = ChainAppender.tail(connection).seq() + 1;
-    // A verdict recorded before migration V35 keeps the digest of its judgement, as newer ones do.
-    JudgementDigests.keepOfRecords(connection, taken);
+    digests.keep(connection);
     int tombstoned;
     try (PreparedStatement update =
         connection.prepareStatement(
@@ -1134,9 +1138,10 @@ public final class Retention {
           Instant cutoff = now.plus(1, ChronoUnit.MICROS);
           long retentionSeq = ChainAppender.tail(connection).seq() + 1;
           KafkaCopies.Bound copies = stay == null ? null : stay.boundFor(now);
-          // A verdict recorded before migration V35 keeps the digest of its judgement, as newer
-          // ones do.
-          JudgementDigests.keepOfRequest(connection, requestId);
+          // A verdict keeps the digest of its judgement as its payload reads now (one recorded
+          // before migration V35 has none, one of an older schema a digest without a newer field).
+          // Under the chain lock: a request has few verdicts, and one recorded just before is in.
+          JudgementDigests.ofRequest(connection, requestId).keep(connection);
           int tombstoned;
           try (PreparedStatement update =
               connection.prepareStatement(

@@ -12,6 +12,7 @@ import io.genguard.audit.explain.RecordedExplanations;
 import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
@@ -43,6 +44,7 @@ import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TestSql;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
@@ -1414,6 +1416,93 @@ class RetentionITCase {
     assertThat(count(conflicts)).as("verdicts judged otherwise").isEqualTo(2);
     ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
     assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
+  /**
+   * The forty-ninth session's review: a verdict recorded since V35 by a writer whose schema lacked
+   * a nullable field added later keeps the digest of its payload without that key, which the same
+   * verdict read again now has as null. The writer compared it by its payload read back, but once
+   * retention or an erasure had removed that, only the stale digest was left, and the same output
+   * judged again was kept as a conflict. The removals now give each verdict the digest of its
+   * payload read back into the current class before they remove it; a verdict judged otherwise (the
+   * new field set, another decision) is still a conflict. The chain is not verified: the records
+   * are rewritten as an older writer stored them, off the chain.
+   */
+  @Test
+  void shouldTakeAVerdictOfAnOlderSchemaJudgedAgainAfterItsContentWasRemovedAsARedelivery()
+      throws Exception {
+    List<ModerationVerdict> verdicts = new ArrayList<>();
+    for (Scenario scenario :
+        List.of(
+            Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO),
+            Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO))) {
+      ModerationVerdict verdict =
+          ModerationVerdict.newBuilder(AuditEvents.verdict(scenario)).setModel(null).build();
+      storedByAWriterWithoutModel(verdict);
+      verdicts.add(verdict);
+    }
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+    retention.erase("globex-old", "DSR-2026-1002", ADMIN);
+    String ids = "('" + verdicts.get(0).getEventId() + "', '" + verdicts.get(1).getEventId() + "')";
+    assertThat(count("select count(*) from audit_log where payload is null and event_id in " + ids))
+        .as("the content removed by retention and by the erasure")
+        .isEqualTo(2);
+    AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+
+    for (ModerationVerdict verdict : verdicts) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict).setDecidedAt(NOW).build())));
+    }
+
+    String conflicts = "select count(*) from event_id_conflict where event_id in " + ids;
+    assertThat(count(conflicts)).as("the same judgements decided later").isZero();
+    assertThat(writer.eventIdConflicts()).isZero();
+    for (ModerationVerdict verdict : verdicts) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict)
+                      .setModel(
+                          AuditEvents.verdict(Scenario.of("m", "acme", Decision.RELEASE, NOW))
+                              .getModel())
+                      .build()),
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict)
+                      .setDecision(Decision.RELEASE)
+                      .setDecidedAt(NOW)
+                      .build())));
+    }
+    assertThat(count(conflicts)).as("verdicts judged otherwise").isEqualTo(4);
+  }
+
+  /**
+   * Rewrites a verdict's record as a writer whose schema had no "model" yet stored it: the
+   * canonical JSON without the key, and the digest of that JSON without decidedAt.
+   */
+  private void storedByAWriterWithoutModel(ModerationVerdict verdict) throws Exception {
+    ObjectNode older = CanonicalJson.toTree(verdict);
+    older.remove("model");
+    String payload = CanonicalJson.write(older);
+    assertThat(payload).doesNotContain("\"model\"");
+    try (Connection connection = database.dataSource().getConnection();
+        PreparedStatement update =
+            connection.prepareStatement(
+                "update audit_log set payload = ?, payload_sha256 = sha256(convert_to(?, 'UTF8')),"
+                    + " judgement_sha256 = sha256(convert_to(?, 'UTF8')) where event_id = ?")) {
+      update.setString(1, payload);
+      update.setString(2, payload);
+      update.setString(
+          3, CanonicalJson.write(CanonicalJson.withField(older, "decidedAt", Instant.EPOCH)));
+      update.setString(4, verdict.getEventId());
+      assertThat(update.executeUpdate()).isEqualTo(1);
+    }
   }
 
   /**

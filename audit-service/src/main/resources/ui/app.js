@@ -1412,7 +1412,9 @@
             el('td', {}, i.detail || ''))))));
         // Released on a verdict the candidate would hold: admins take them down from here.
         const wouldHold = r.items.filter(i => i.outcome === 'CHANGED' && i.recorded === 'RELEASE'
-          && (i.candidate === 'REVIEW' || i.candidate === 'BLOCK')).map(i => i.requestId);
+          && (i.candidate === 'REVIEW' || i.candidate === 'BLOCK'))
+          // Each with its tenant: two tenants may use one request id, and the item is one tenant's.
+          .map(i => ({ requestId: i.requestId, tenantId: i.tenantId }));
         if (wouldHold.length && may('ADMIN')) {
           whatIfResult.append(reasonedAction({ id: 'what-if-takedown', title: 'Take down what the candidate would hold',
             label: 'Take ' + wouldHold.length + ' released output(s) down', once: true,
@@ -1422,10 +1424,10 @@
               + ' (erased, or held at the gate) is skipped.',
             confirm: 'Take the ' + wouldHold.length + ' released output(s) down? Publishers are told at once.',
             call: async (reason) => {
-              const t = await api('/api/v1/retractions', { method: 'POST', body: { requestIds: wouldHold, reason } });
-              const skipped = Object.keys(t.skipped).length;
+              const t = await api('/api/v1/retractions', { method: 'POST', body: { releases: wouldHold, reason } });
+              const skipped = t.skippedReleases.length;
               return t.retracted.length + ' taken down' + (skipped ? ', ' + skipped + ' skipped: '
-                + Object.entries(t.skipped).map(([id, why]) => id + ' (' + why + ')').join('; ') : '') + '.';
+                + t.skippedReleases.map(s => s.requestId + ' of ' + s.tenantId + ' (' + s.reason + ')').join('; ') : '') + '.';
             } }));
         }
       } catch (e) {

@@ -2262,6 +2262,7 @@ public final class AuditApi implements AutoCloseable {
       String policySha256,
       Boolean includeReviewed,
       List<String> requestIds,
+      List<Retractions.Selected> releases,
       Boolean dryRun) {}
 
   /**
@@ -2271,18 +2272,28 @@ public final class AuditApi implements AutoCloseable {
   private void retractAll(Context ctx) throws Exception {
     BulkRetractRequest request = readBody(requireBody(ctx), BulkRetractRequest.class);
     boolean dryRun = Boolean.TRUE.equals(request.dryRun());
-    if (request.requestIds() != null) {
+    if (request.requestIds() != null || request.releases() != null) {
+      if (request.requestIds() != null && request.releases() != null) {
+        throw new InvalidInputException(
+            "name the requests either by requestIds or by releases ({requestId, tenantId}), not"
+                + " both");
+      }
+      String field = request.requestIds() != null ? "requestIds" : "releases";
       if (request.decidedFrom() != null
           || request.decidedBefore() != null
           || request.tenantId() != null
           || request.policySha256() != null
           || request.includeReviewed() != null) {
         throw new InvalidInputException(
-            "requestIds names the requests itself: leave out decidedFrom, decidedBefore, tenantId,"
+            field
+                + " names the requests itself: leave out decidedFrom, decidedBefore, tenantId,"
                 + " policySha256 and includeReviewed, which select by release instead");
       }
       ctx.json(
-          retractions.retractEach(request.requestIds(), request.reason(), dryRun, caller(ctx)));
+          request.requestIds() != null
+              ? retractions.retractEach(request.requestIds(), request.reason(), dryRun, caller(ctx))
+              : retractions.retractReleases(
+                  request.releases(), request.reason(), dryRun, caller(ctx)));
       return;
     }
     Retractions.Bulk bulk =

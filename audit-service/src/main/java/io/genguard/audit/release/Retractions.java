@@ -33,6 +33,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 /**
@@ -185,7 +187,8 @@ public final class Retractions {
    * A release a bulk takedown selected.
    *
    * @param tenantId the tenant whose release it is (two tenants may use one request id); of a call
-   *     naming request ids, the caller's (null: an admin's, the only tenant's release)
+   *     naming request ids, the caller's (null: an admin's, the only tenant's release); of a call
+   *     naming releases, the tenant named
    */
   public record Selected(String requestId, String tenantId) {}
 
@@ -345,10 +348,11 @@ public final class Retractions {
   }
 
   /**
-   * Takes down the released outputs of the requests named (for example those a what-if run showed a
-   * corrected policy would hold), each as {@link #retract} would, in its own transaction, with the
-   * reason and how it was chosen in its action. A request not released, retracted already or not
-   * visible to the caller is skipped, with why. A dry run says which would come down.
+   * Takes down the released outputs of the requests named, each as {@link #retract} would, in its
+   * own transaction, with the reason and how it was chosen in its action. A request not released,
+   * retracted already or not visible to the caller is skipped, with why; so is one two tenants
+   * released under when an admin of no tenant calls ({@link #retractReleases} names the tenant). A
+   * dry run says which would come down.
    *
    * @param requestIds 1 to {@link #MAX_BULK} request ids; a repeated one counts once
    */
@@ -356,22 +360,55 @@ public final class Retractions {
       throws SQLException {
     String why = dryRun ? null : reason(reason);
     List<String> named = named(requestIds);
+    return retractNamed(
+        named.stream().map(id -> new Selected(id, caller.tenantId())).toList(),
+        JsonNodeFactory.instance.objectNode().put("requestIds", named.size()),
+        why,
+        dryRun,
+        caller);
+  }
+
+  /**
+   * As {@link #retractEach(List, String, boolean, Caller)}, of releases each named with its tenant
+   * (for example those a what-if run showed a corrected policy would hold: each item names its
+   * tenant): of a request id two tenants released under, the named tenant's release comes down.
+   *
+   * @param releases 1 to {@link #MAX_BULK} releases, each a request id and a tenant; a repeated one
+   *     counts once
+   * @throws InvalidInputException when one names no tenant, or is malformed
+   * @throws io.genguard.audit.security.ForbiddenException when a tenant's admin names another
+   *     tenant
+   */
+  public Bulk retractReleases(List<Selected> releases, String reason, boolean dryRun, Caller caller)
+      throws SQLException {
+    String why = dryRun ? null : reason(reason);
+    List<Selected> named = namedReleases(releases);
+    for (Selected release : named) {
+      caller.scope(release.tenantId());
+    }
+    return retractNamed(
+        named,
+        JsonNodeFactory.instance.objectNode().put("releases", named.size()),
+        why,
+        dryRun,
+        caller);
+  }
+
+  /** The releases a call names, each taken down (or, on a dry run, checked) as its tenant. */
+  private Bulk retractNamed(
+      List<Selected> named, ObjectNode recorded, String why, boolean dryRun, Caller caller)
+      throws SQLException {
     if (!dryRun) {
       // Each takedown checks its request under the chain lock and skips it with the same words a
       // dry run would; checking first as well would only ask every question twice.
-      ObjectNode recorded = JsonNodeFactory.instance.objectNode().put("requestIds", named.size());
-      Bulk attempted =
-          retractEach(
-              named.stream().map(id -> new Selected(id, caller.tenantId())).toList(),
-              false,
-              why,
-              caller,
-              recorded);
+      Bulk attempted = retractEach(named, false, why, caller, recorded);
+      Set<Selected> skipped =
+          attempted.skippedReleases().stream()
+              .map(one -> new Selected(one.requestId(), one.tenantId()))
+              .collect(Collectors.toSet());
       return new Bulk(
           false,
-          attempted.releases().stream()
-              .filter(one -> !attempted.skipped().containsKey(one.requestId()))
-              .toList(),
+          attempted.releases().stream().filter(one -> !skipped.contains(one)).toList(),
           false,
           attempted.retracted(),
           attempted.skippedReleases());
@@ -379,12 +416,13 @@ public final class Retractions {
     List<Skipped> skipped = new ArrayList<>();
     List<Selected> releasable = new ArrayList<>();
     try (Connection connection = dataSource.getConnection()) {
-      for (String requestId : named) {
-        Optional<String> notNow = whyNot(connection, requestId, caller.tenantId(), caller);
+      for (Selected release : named) {
+        Optional<String> notNow =
+            whyNot(connection, release.requestId(), release.tenantId(), caller);
         if (notNow.isPresent()) {
-          skipped.add(new Skipped(requestId, caller.tenantId(), notNow.get()));
+          skipped.add(new Skipped(release.requestId(), release.tenantId(), notNow.get()));
         } else {
-          releasable.add(new Selected(requestId, caller.tenantId()));
+          releasable.add(release);
         }
       }
     }
@@ -421,15 +459,57 @@ public final class Retractions {
     }
     LinkedHashSet<String> once = new LinkedHashSet<>();
     for (String id : requestIds) {
-      if (id == null || !Cursor.ID.matcher(id).matches()) {
+      once.add(requestId("requestIds", id));
+    }
+    return List.copyOf(once);
+  }
+
+  /**
+   * {@code id} if it is a request id; refused, naming {@code what} and quoting it (cut), if not.
+   */
+  private static String requestId(String what, String id) {
+    if (id == null || !Cursor.ID.matcher(id).matches()) {
+      throw new InvalidInputException(
+          what
+              + " holds "
+              + (id == null
+                  ? "null"
+                  : "'" + (id.length() > 40 ? id.substring(0, 40) + "..." : id) + "'")
+              + ", which is not a request id (1-128 letters, digits, '.', '_', ':' or '-')");
+    }
+    return id;
+  }
+
+  /**
+   * The releases a call names, each once, in its order; refused when none, too many, malformed or
+   * without a tenant.
+   */
+  private static List<Selected> namedReleases(List<Selected> releases) {
+    if (releases == null || releases.isEmpty() || releases.size() > MAX_BULK) {
+      throw new InvalidInputException(
+          "releases must name 1 to "
+              + MAX_BULK
+              + " releases, e.g. [{\"requestId\": \"req-1\", \"tenantId\": \"acme\"}]");
+    }
+    LinkedHashSet<Selected> once = new LinkedHashSet<>();
+    for (Selected release : releases) {
+      if (release == null) {
         throw new InvalidInputException(
-            "requestIds holds "
-                + (id == null
-                    ? "null"
-                    : "'" + (id.length() > 40 ? id.substring(0, 40) + "..." : id) + "'")
-                + ", which is not a request id (1-128 letters, digits, '.', '_', ':' or '-')");
+            "releases holds null: each names a request id and the tenant whose release comes"
+                + " down, e.g. {\"requestId\": \"req-1\", \"tenantId\": \"acme\"}");
       }
-      once.add(id);
+      String requestId = requestId("releases", release.requestId());
+      if (release.tenantId() == null) {
+        throw new InvalidInputException(
+            "releases names request '"
+                + requestId
+                + "' without a tenantId: each names the tenant whose release comes down, e.g."
+                + " {\"requestId\": \"req-1\", \"tenantId\": \"acme\"} (requestIds names"
+                + " request ids alone)");
+      }
+      once.add(
+          new Selected(
+              requestId, InvalidInputException.tenantOrNull("tenantId", release.tenantId())));
     }
     return List.copyOf(once);
   }
@@ -448,23 +528,18 @@ public final class Retractions {
       Connection connection, String requestId, String tenantId, Caller caller) throws SQLException {
     visible(connection, requestId, caller);
     List<OnRecord> releases = releases(connection, requestId, tenantId);
-    if (tenantId == null) {
-      // Only releases a takedown could still take down make it ambiguous: one retracted already,
-      // or one the gate restated without naming its outcome, is no choice to make.
-      List<String> tenants =
-          releases.stream()
-              .filter(OnRecord::takeable)
-              .map(release -> release.released().tenantId())
-              .toList();
-      if (tenants.size() > 1) {
-        throw new ConflictException(
-            "Request "
-                + requestId
-                + " was released for more than one tenant ("
-                + String.join(", ", tenants)
-                + "), which use the same request id: name the tenant whose release comes down"
-                + " (\"tenantId\" in the body)");
-      }
+    if (tenantId == null && releases.size() > 1) {
+      // Every tenant with a release on record counts, one retracted already or restated without
+      // its outcome too: a takedown names the release a person chose, and "the only one left"
+      // would take down another tenant's when the one meant is down already.
+      throw new ConflictException(
+          "Request "
+              + requestId
+              + " was released for more than one tenant ("
+              + String.join(
+                  ", ", releases.stream().map(release -> release.released().tenantId()).toList())
+              + "), which use the same request id: name the tenant whose release comes down"
+              + " (\"tenantId\" in the body)");
     }
     Optional<Released> found =
         releases.stream()

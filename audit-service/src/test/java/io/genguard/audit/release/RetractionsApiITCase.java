@@ -183,6 +183,39 @@ class RetractionsApiITCase {
     assertThat(named.path("requestIds")).isEmpty();
     assertThat(named.path("skipped").path(HELD).asText())
         .contains("has no released output on record");
+    // Releases named with their tenants (the what-if's takedown): one per tenant, each skipped
+    // with its tenant and why.
+    HttpResponse<String> byRelease =
+        audit.post(
+            "/api/v1/retractions",
+            admin,
+            "{\"releases\": [{\"requestId\": \""
+                + HELD
+                + "\", \"tenantId\": \"acme\"}], \"dryRun\": true}");
+    assertThat(byRelease.statusCode()).as(byRelease.body()).isEqualTo(200);
+    JsonNode skippedRelease = RunningAuditService.json(byRelease).path("skippedReleases").get(0);
+    assertThat(skippedRelease.path("tenantId").asText()).isEqualTo("acme");
+    assertThat(skippedRelease.path("reason").asText()).contains("has no released output on record");
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/retractions",
+                    admin,
+                    "{\"releases\": [{\"requestId\": \"" + HELD + "\"}], \"dryRun\": true}")
+                .body())
+        .contains("without a tenantId");
+    assertThat(
+            audit
+                .post(
+                    "/api/v1/retractions",
+                    admin,
+                    "{\"requestIds\": [\""
+                        + HELD
+                        + "\"], \"releases\": [{\"requestId\": \""
+                        + HELD
+                        + "\", \"tenantId\": \"acme\"}], \"dryRun\": true}")
+                .statusCode())
+        .isEqualTo(400);
     assertThat(
             audit
                 .post(

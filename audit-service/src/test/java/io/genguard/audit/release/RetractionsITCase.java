@@ -19,6 +19,7 @@ import io.genguard.audit.retention.Retention;
 import io.genguard.audit.review.ReviewOutbox;
 import io.genguard.audit.review.ReviewQueue;
 import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.ForbiddenException;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.Decision;
@@ -433,12 +434,14 @@ class RetractionsITCase {
   }
 
   /**
-   * An admin who names no tenant takes down the only release under a shared request id that can
-   * still come down: another tenant's taken down already, or restated without its outcome, leaves
-   * no choice (reported by the forty-eighth session's reviews: 409, more than one tenant).
+   * An admin who names no tenant is refused under a shared request id also when another tenant's
+   * release is down already, or restated without its outcome: "the only one left" would take down a
+   * release nobody chose (reported by the forty-ninth session's review: a what-if's takedown by
+   * request id took down beta's release once acme's, the one flagged, was down).
    */
   @Test
-  void shouldTakeDownTheOnlyReleaseLeftWhenAnotherTenantsCannotComeDown() throws Exception {
+  void shouldRefuseAnUnnamedTakedownWhenAnotherTenantsReleaseIsDownOrNamesNoOutcome()
+      throws Exception {
     Scenario acme = Scenario.of("shared-left", "acme", Decision.RELEASE, NOW.minusSeconds(120));
     writer.write(AuditEvents.story(acme));
     ReleaseGateOutcome betaRelease = otherTenantsRelease(acme, NOW.minusSeconds(60));
@@ -450,15 +453,87 @@ class RetractionsITCase {
     writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaOwn)));
     retractions.retract("shared-left", "acme", "ticket T-13", ADMIN);
 
-    assertThat(retractions.retract("shared-left", "ticket T-14", ADMIN).releasedEventId())
+    assertThatThrownBy(() -> retractions.retract("shared-left", "ticket T-14", ADMIN))
         .as("after acme's release came down")
-        .isEqualTo(betaRelease.getEventId());
-    assertThat(retractions.retract("shared-unnamed", "ticket T-15", ADMIN).releasedEventId())
-        .as("beside acme's restatement naming no outcome")
-        .isEqualTo(betaOwn.getEventId());
-    assertThatThrownBy(() -> retractions.retract("shared-left", "ticket T-16", ADMIN))
         .isInstanceOf(ConflictException.class)
-        .hasMessageContaining("retracted already");
+        .hasMessageContaining("more than one tenant (acme, beta)");
+    assertThatThrownBy(() -> retractions.retract("shared-unnamed", "ticket T-15", ADMIN))
+        .as("beside acme's restatement naming no outcome")
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("more than one tenant (acme, beta)");
+    Retractions.Bulk again =
+        retractions.retractEach(List.of("shared-left"), "what-if again", false, ADMIN);
+    assertThat(again.retracted()).as("a what-if's takedown by request id").isEmpty();
+    assertThat(again.skipped().get("shared-left")).contains("more than one tenant");
+    assertThat(
+            count(
+                "select count(*) from content_retraction where tenant_id = 'beta'"
+                    + " and request_id in ('shared-left', 'shared-unnamed')"))
+        .isZero();
+    assertThat(retractions.retract("shared-left", "beta", "ticket T-16", ADMIN).releasedEventId())
+        .as("named")
+        .isEqualTo(betaRelease.getEventId());
+  }
+
+  /**
+   * A takedown of releases each named with its tenant (the what-if's takedown) takes down the
+   * tenant's named under a shared request id, and skips it, with why, when that one is down already
+   * (reported by the forty-ninth session's review: request ids alone could not say whose).
+   */
+  @Test
+  void shouldTakeDownTheReleaseOfTheTenantEachNamedReleaseNames() throws Exception {
+    Scenario acme = Scenario.of("shared-named", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+    ReleaseGateOutcome betaRelease = otherTenantsRelease(acme, NOW.minusSeconds(60));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaRelease)));
+    List<Retractions.Selected> acmes = List.of(new Retractions.Selected("shared-named", "acme"));
+
+    Retractions.Bulk dryRun = retractions.retractReleases(acmes, null, true, ADMIN);
+    Retractions.Bulk taken = retractions.retractReleases(acmes, "what-if: acme", false, ADMIN);
+    Retractions.Bulk again = retractions.retractReleases(acmes, "what-if again", false, ADMIN);
+
+    assertThat(dryRun.releases()).containsExactlyElementsOf(acmes);
+    assertThat(dryRun.skippedReleases()).isEmpty();
+    assertThat(taken.retracted())
+        .singleElement()
+        .satisfies(
+            one -> {
+              assertThat(one.tenantId()).isEqualTo("acme");
+              assertThat(one.releasedEventId())
+                  .isEqualTo(AuditEvents.gateOutcome(acme).getEventId());
+            });
+    assertThat(again.retracted()).isEmpty();
+    assertThat(again.releases()).isEmpty();
+    assertThat(again.skippedReleases())
+        .singleElement()
+        .satisfies(
+            skip -> {
+              assertThat(skip.tenantId()).isEqualTo("acme");
+              assertThat(skip.reason()).contains("retracted already");
+            });
+    assertThat(
+            count(
+                "select count(*) from content_retraction where request_id = 'shared-named'"
+                    + " and tenant_id = 'beta'"))
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'requests.retract'"
+                    + " and request_id = 'shared-named' and details->'selection'->>'releases' = '1'"))
+        .isEqualTo(1);
+
+    Caller betaAdmin = new Caller("admin04", "bea", Role.ADMIN, "beta");
+    assertThatThrownBy(() -> retractions.retractReleases(acmes, "x", true, betaAdmin))
+        .isInstanceOf(ForbiddenException.class);
+    assertThatThrownBy(
+            () ->
+                retractions.retractReleases(
+                    List.of(new Retractions.Selected("shared-named", null)), "x", true, ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("without a tenantId");
+    assertThatThrownBy(() -> retractions.retractReleases(List.of(), "x", true, ADMIN))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("releases must name 1 to");
   }
 
   /**

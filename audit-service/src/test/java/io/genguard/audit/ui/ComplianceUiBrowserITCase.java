@@ -854,7 +854,14 @@ class ComplianceUiBrowserITCase {
             AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(missed)),
             AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), missedOutput),
             AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), recorded),
-            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(missed))));
+            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(missed)),
+            // Another tenant released under the same request id: the takedown names whatif's
+            // release, the what-if's item, not the request id alone (which an admin of no tenant
+            // is refused as ambiguous).
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(),
+                AuditEvents.otherTenantsOutcome(
+                    missed, GateOutcome.RELEASED, GateBasis.VERDICT, null, Instant.now()))));
     browser.get(audit.baseUrl() + "/ui/#/audit");
     browser.navigate().refresh();
     String strict =
@@ -883,6 +890,14 @@ class ComplianceUiBrowserITCase {
                     + " and request_id = '"
                     + missed.requestId()
                     + "' and details->>'reason' = 'what-if-ui would hold it, incident I-42'"))
+        .isEqualTo(1);
+    assertThat(
+            audit.count(
+                "select count(*) from content_retraction where tenant_id = 'whatif'"
+                    + " and request_id = '"
+                    + missed.requestId()
+                    + "'"))
+        .as("whatif's release, not the other tenant's")
         .isEqualTo(1);
 
     // An output whose outcome never reached the store, restated by the gate when it was sent

@@ -214,7 +214,7 @@ public final class AuditQueries {
                 + " where request_id = ? and tenant_id = ?",
             requestId,
             owner);
-    ArrayNode actions = rows(connection, ACTIONS, requestId, owner);
+    ArrayNode actions = actions(connection, requestId, owner);
     ArrayNode unfinished = rows(connection, UNFINISHED, requestId, owner);
     story.put("requestId", requestId);
     story.put("tenantId", owner);
@@ -286,7 +286,7 @@ public final class AuditQueries {
       story.putArray(empty);
     }
     story.putNull("reviewItem");
-    story.set("actions", rows(connection, ACTIONS, requestId, owner));
+    story.set("actions", actions(connection, requestId, owner));
     story.set("unfinished", rows(connection, UNFINISHED, requestId, owner));
     story.set("retractions", rows(connection, RETRACTIONS, requestId, owner));
     ArrayNode removals =
@@ -560,6 +560,27 @@ public final class AuditQueries {
         return Optional.of(new RecordedVerdict(rs.getString("verdict"), rs.getString("output")));
       }
     }
+  }
+
+  /**
+   * The API actions of a story ({@link #ACTIONS}): an action of no tenant (an admin's erasure of
+   * every tenant's records under the id) lists each tenant's retraction in its details; the story
+   * of {@code owner} keeps only {@code owner}'s, so a tenant reading its own story is not shown
+   * another tenant's releases under the same request id.
+   */
+  private static ArrayNode actions(Connection connection, String requestId, String owner)
+      throws SQLException {
+    ArrayNode actions = rows(connection, ACTIONS, requestId, owner);
+    for (JsonNode action : actions) {
+      if (action.path("details").path("retractions") instanceof ArrayNode retractions) {
+        for (int i = retractions.size() - 1; i >= 0; i--) {
+          if (!owner.equals(retractions.get(i).path("tenantId").asText(null))) {
+            retractions.remove(i);
+          }
+        }
+      }
+    }
+    return actions;
   }
 
   private static ArrayNode rows(Connection connection, String sql, String... params)

@@ -979,6 +979,28 @@ class RetractionsITCase {
         .as("the second erasure retracted nothing")
         .isEmpty();
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+
+    // The erasure's action is recorded under the request's first tenant (acme), whose story lists
+    // it: with acme's retraction alone, not beta's under the same request id. No story shows
+    // another tenant's retraction.
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    for (String tenant : List.of("acme", "beta")) {
+      List<JsonNode> named = new ArrayList<>();
+      for (JsonNode action :
+          queries.story("shared-erase-named", tenant).orElseThrow().path("actions")) {
+        if (action.path("action").asText().equals("requests.erase")) {
+          action.path("details").path("retractions").forEach(named::add);
+        }
+      }
+      assertThat(named)
+          .as("the retractions %s's story shows", tenant)
+          .allSatisfy(one -> assertThat(one.path("tenantId").asText()).isEqualTo(tenant));
+      if (tenant.equals("acme")) {
+        assertThat(named)
+            .extracting(one -> one.path("releasedEventId").asText())
+            .containsExactly(acmeRelease);
+      }
+    }
   }
 
   @Test

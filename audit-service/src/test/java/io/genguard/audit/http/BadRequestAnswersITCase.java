@@ -76,7 +76,7 @@ class BadRequestAnswersITCase {
 
     assertThat(approve.path("error").asText())
         .contains("Unknown query parameter 'note'")
-        .contains("takes no query parameters");
+        .contains("this endpoint takes [tenant]");
     assertThat(tokens.path("error").asText()).contains("Unknown query parameter 'tenant'");
   }
 

@@ -656,8 +656,8 @@ public final class AuditApi implements AutoCloseable {
           error(ctx, HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
         });
     // A retention run that failed in some scopes applied the others (and recorded the run as its
-    // retention.run action): the answer names the failed scopes and what was done. Why each scope
-    // failed stays in the log: the database's words may quote SQL values.
+    // retention.run action): the answer names the failed scopes, what was done and the action. Why
+    // each scope failed stays in the log: the database's words may quote SQL values.
     app.exception(
         Retention.PartlyFailedException.class,
         (e, ctx) -> {
@@ -668,6 +668,8 @@ public final class AuditApi implements AutoCloseable {
           answer.put("failedScopes", e.failedScopes());
           answer.put("applied", e.run().batches());
           answer.put("biasReportsPruned", e.run().biasReports());
+          // The retention.run action that recorded the run, as a successful run's answer names.
+          answer.put("actionId", e.actionId());
           ctx.status(HttpStatus.INTERNAL_SERVER_ERROR).json(answer);
         });
     app.exception(
@@ -2091,8 +2093,12 @@ public final class AuditApi implements AutoCloseable {
     // Recorded as a retention.run action also when some scopes failed (then answered 500 with the
     // failed scopes and what the others did, by the PartlyFailedException handler): the other
     // scopes' batches were applied.
-    Retention.Run run = services.retention().runRecorded(caller(ctx));
-    ctx.json(Map.of("applied", run.batches(), "biasReportsPruned", run.biasReports()));
+    Retention.RecordedRun recorded = services.retention().runRecorded(caller(ctx));
+    Map<String, Object> answer = new LinkedHashMap<>();
+    answer.put("applied", recorded.run().batches());
+    answer.put("biasReportsPruned", recorded.run().biasReports());
+    answer.put("actionId", recorded.actionId());
+    ctx.json(answer);
   }
 
   /**

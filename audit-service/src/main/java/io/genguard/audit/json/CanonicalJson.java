@@ -204,7 +204,13 @@ public final class CanonicalJson {
   /**
    * Reads back a record that {@link #of} wrote: the inverse of the canonical encoding, guided by
    * the record's schema (null unions, ISO timestamps, base64 bytes, enums by name). How {@code
-   * audit replay} gets the exact event a verdict was made on from the hash chain.
+   * audit replay} gets the exact event a verdict was made on from the hash chain. The payloads are
+   * stored as this canonical JSON of the class the writer had, with no schema beside them; a key
+   * that JSON lacks (written by a writer whose schema had no such field yet) takes the field's
+   * default, as Avro's schema resolution reads old bytes into the current class (since the fiftieth
+   * session: before, a field that is not nullable, such as a verdict's {@code policySha256}, was
+   * refused). A missing field without a default reads as a JSON null, as before: refused unless its
+   * type takes one.
    *
    * @throws IllegalArgumentException when the JSON does not fit the schema
    */
@@ -237,6 +243,12 @@ public final class CanonicalJson {
         GenericData.Record record = new GenericData.Record(schema);
         for (Schema.Field field : schema.getFields()) {
           JsonNode value = node.get(field.name());
+          if (value == null && field.hasDefaultValue()) {
+            // A field the writer's schema lacked: its default, as Avro's schema resolution gives
+            // a reader's field that the writer's schema does not have.
+            record.put(field.pos(), GenericData.get().getDefaultValue(field));
+            continue;
+          }
           record.put(
               field.pos(),
               fromJson(

@@ -359,13 +359,17 @@ public final class Retention {
     return run;
   }
 
+  /** A run of {@link #runRecorded} and the id of the {@code retention.run} action recording it. */
+  public record RecordedRun(Run run, String actionId) {}
+
   /**
    * Runs retention ({@link #run}) for a call of {@code POST /api/v1/retention/run} and records it
    * as a {@code retention.run} action: what it tombstoned and pruned, and, for a run that failed in
    * some scopes, those scopes ({@code failedScopes}) before the {@link PartlyFailedException} is
-   * thrown on, since the other scopes were applied.
+   * thrown on, since the other scopes were applied; that exception names the action too ({@link
+   * PartlyFailedException#actionId}).
    */
-  public Run runRecorded(Caller caller) throws SQLException {
+  public RecordedRun runRecorded(Caller caller) throws SQLException {
     Run run;
     List<String> failedScopes = List.of();
     PartlyFailedException partly = null;
@@ -398,9 +402,9 @@ public final class Retention {
             });
     if (partly != null) {
       LOG.warn("The partly failed retention run is recorded as action {}", actionId);
-      throw partly;
+      throw partly.recordedAs(actionId);
     }
-    return run;
+    return new RecordedRun(run, actionId);
   }
 
   /**
@@ -440,8 +444,13 @@ public final class Retention {
     private static final long serialVersionUID = 1L;
     private final transient Run run;
     private final transient List<ScopeFailure> failures;
+    private final String actionId;
 
     PartlyFailedException(Run run, List<ScopeFailure> failures) {
+      this(run, failures, null);
+    }
+
+    private PartlyFailedException(Run run, List<ScopeFailure> failures, String actionId) {
       super(
           words(
               run,
@@ -450,6 +459,22 @@ public final class Retention {
       failures.stream().skip(1).forEach(f -> addSuppressed(f.cause()));
       this.run = run;
       this.failures = List.copyOf(failures);
+      this.actionId = actionId;
+    }
+
+    /** The same failure, naming the {@code retention.run} action that recorded the run. */
+    PartlyFailedException recordedAs(String actionId) {
+      PartlyFailedException recorded = new PartlyFailedException(run, failures, actionId);
+      recorded.setStackTrace(getStackTrace());
+      return recorded;
+    }
+
+    /**
+     * The id of the {@code retention.run} action that recorded the run ({@link
+     * Retention#runRecorded}); null for a run not recorded as an action (the scheduled one).
+     */
+    public String actionId() {
+      return actionId;
     }
 
     private static String words(Run run, List<String> failed) {

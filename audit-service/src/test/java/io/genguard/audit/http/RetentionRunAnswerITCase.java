@@ -43,7 +43,9 @@ class RetentionRunAnswerITCase {
   /**
    * The forty-eighth session's reports: a run that failed in one scope answered 500 with the
    * generic "Internal error" body, though the other scopes were applied: the caller learnt neither
-   * which scope failed nor what was done. It names them now, without the database's own words.
+   * which scope failed nor what was done. It names them now, without the database's own words; and
+   * since the forty-ninth session's report, also the retention.run action that recorded the run
+   * ({@code actionId}, as a successful run's answer names its own).
    */
   @Test
   void shouldAnswerAPartlyFailedRunWithTheFailedScopesAndWhatTheOthersDid() throws Exception {
@@ -75,6 +77,15 @@ class RetentionRunAnswerITCase {
     assertThat(answer.path("applied").get(0).path("tenantId").asText()).isEqualTo("globex");
     assertThat(answer.path("applied").get(0).path("tombstoned").asLong()).isPositive();
     assertThat(answer.path("biasReportsPruned").isArray()).isTrue();
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'retention.run'"
+                    + " and details -> 'failedScopes' = '[\"tenant acme\"]'::jsonb"
+                    + " and action_id = '"
+                    + answer.path("actionId").asText()
+                    + "'"))
+        .as("the retention.run action that recorded the partly failed run, named by actionId")
+        .isOne();
     assertThat(partly.body())
         .as("what the database said stays in the log")
         .doesNotContain("acme_made_to_fail")
@@ -84,7 +95,15 @@ class RetentionRunAnswerITCase {
     audit.execute("drop trigger fail_acme on audit_log");
     HttpResponse<String> rest = audit.post("/api/v1/retention/run", admin, null);
     assertThat(rest.statusCode()).isEqualTo(200);
-    assertThat(RunningAuditService.json(rest).path("applied").get(0).path("tenantId").asText())
-        .isEqualTo("acme");
+    JsonNode done = RunningAuditService.json(rest);
+    assertThat(done.path("applied").get(0).path("tenantId").asText()).isEqualTo("acme");
+    assertThat(
+            audit.count(
+                "select count(*) from api_action where action = 'retention.run'"
+                    + " and details -> 'failedScopes' is null and action_id = '"
+                    + done.path("actionId").asText()
+                    + "'"))
+        .as("as the successful run's actionId names its action")
+        .isOne();
   }
 }

@@ -209,6 +209,39 @@ class CanonicalJsonTest {
         .isEqualTo(request);
   }
 
+  /**
+   * The forty-ninth session's report: a verdict stored by a writer whose schema lacked a field that
+   * is not nullable but has a default ({@code policySha256}, {@code textTruncated}) did not read
+   * back (policySha256 "is not a string"). A key that is missing takes the field's default, as
+   * Avro's schema resolution gives a reader's field the writer's schema lacks; a missing field
+   * without a default is still refused.
+   */
+  @Test
+  void shouldGiveAFieldMissingFromTheJsonItsDefault() {
+    ModerationVerdict verdict =
+        ModerationVerdict.newBuilder(
+                AuditEvents.verdict(
+                    AuditEvents.Scenario.of(
+                        "older", "acme", Decision.REVIEW, Instant.parse("2026-12-02T10:15:30Z"))))
+            .setPolicySha256("")
+            .setTextTruncated(false)
+            .build();
+    ObjectNode older = CanonicalJson.toTree(verdict);
+    older.remove(List.of("policySha256", "textTruncated", "groups", "attributes"));
+
+    assertThat(CanonicalJson.toRecord(CanonicalJson.write(older), ModerationVerdict.class))
+        .isEqualTo(
+            ModerationVerdict.newBuilder(verdict)
+                .setGroups(List.of())
+                .setAttributes(Map.of())
+                .build());
+    older.remove("policyId");
+    assertThatThrownBy(
+            () -> CanonicalJson.toRecord(CanonicalJson.write(older), ModerationVerdict.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ModerationVerdict.policyId is not a string");
+  }
+
   @Test
   void shouldRefuseJsonThatDoesNotFitTheSchema() {
     assertThatThrownBy(() -> CanonicalJson.toRecord("{\"eventId\": 7}", GenerationOutput.class))

@@ -384,6 +384,84 @@ class AuditWriterITCase {
   }
 
   /**
+   * The forty-ninth session's report: a verdict recorded by a writer whose schema lacked a field
+   * that is not nullable but has a default ({@code policySha256} "", {@code textTruncated} false)
+   * has neither key in its payload nor in its digest. Its payload did not read back into the
+   * current class (policySha256 "is not a string"), so the payload fallback skipped it and the same
+   * judgement decided later was kept as a conflict. Read with the fields' defaults, as Avro's
+   * schema resolution reads old bytes, it is the verdict read again now.
+   */
+  @Test
+  void shouldTakeAVerdictJudgedAgainAsARedeliveryAfterItsSchemaGainedAFieldWithADefault()
+      throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    AuditDatabase own =
+        AuditDatabase.connect(
+            infra.createDatabase("audit_writer_older_default_it"),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2);
+    try {
+      AuditWriter w = new AuditWriter(own.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+      ModerationVerdict verdict =
+          ModerationVerdict.newBuilder(
+                  AuditEvents.verdict(Scenario.of("older-default", "acme", Decision.REVIEW, NOW)))
+              .setPolicySha256("")
+              .setTextTruncated(false)
+              .build();
+      w.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
+      ObjectNode older = CanonicalJson.toTree(verdict);
+      older.remove(List.of("policySha256", "textTruncated"));
+      String olderPayload = CanonicalJson.write(older);
+      assertThat(olderPayload).doesNotContain("\"policySha256\"").doesNotContain("textTruncated");
+      try (Connection connection = own.dataSource().getConnection();
+          PreparedStatement update =
+              connection.prepareStatement(
+                  "update audit_log set payload = ?, payload_sha256 = sha256(convert_to(?,"
+                      + " 'UTF8')), judgement_sha256 = sha256(convert_to(?, 'UTF8'))"
+                      + " where event_id = ?")) {
+        update.setString(1, olderPayload);
+        update.setString(2, olderPayload);
+        update.setString(
+            3, CanonicalJson.write(CanonicalJson.withField(older, "decidedAt", Instant.EPOCH)));
+        update.setString(4, verdict.getEventId());
+        assertThat(update.executeUpdate()).isEqualTo(1);
+      }
+      String conflicts =
+          "select count(*) from event_id_conflict where event_id = '" + verdict.getEventId() + "'";
+
+      w.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict)
+                      .setDecidedAt(verdict.getDecidedAt().plusSeconds(900))
+                      .build())));
+      assertThat(TestSql.count(own.dataSource(), conflicts))
+          .as("the same judgement decided later")
+          .isZero();
+      assertThat(w.eventIdConflicts()).isZero();
+
+      w.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict).setDecision(Decision.BLOCK).build()),
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict).setPolicySha256("ab".repeat(32)).build()),
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict).setTextTruncated(true).build())));
+      assertThat(TestSql.count(own.dataSource(), conflicts))
+          .as("another decision, a policy digest, a truncated text")
+          .isEqualTo(3);
+    } finally {
+      own.close();
+    }
+  }
+
+  /**
    * Only when the verdict was decided is left out: a verdict under a recorded verdict's id with
    * another decision, other reasons or another judged text is still a conflict, decided later or
    * not.

@@ -1483,14 +1483,85 @@ class RetentionITCase {
   }
 
   /**
+   * The forty-ninth session's report: a verdict recorded by a writer whose schema lacked a field
+   * that is not nullable but has a default ({@code policySha256}, {@code textTruncated}) did not
+   * read back into the current class, so retention and erasures kept its stale digest (without
+   * those keys) and the same judgement decided later was a conflict. Read with the fields'
+   * defaults, its payload gives the digest the writer computes for that verdict read again now.
+   */
+  @Test
+  void shouldTakeAVerdictLackingADefaultedFieldJudgedAgainAfterItsRemovalAsARedelivery()
+      throws Exception {
+    List<ModerationVerdict> verdicts = new ArrayList<>();
+    for (Scenario scenario :
+        List.of(
+            Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO),
+            Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO))) {
+      ModerationVerdict verdict =
+          ModerationVerdict.newBuilder(AuditEvents.verdict(scenario))
+              .setPolicySha256("")
+              .setTextTruncated(false)
+              .build();
+      storedByAWriterWithout(verdict, List.of("policySha256", "textTruncated"));
+      verdicts.add(verdict);
+    }
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+    retention.erase("globex-old", "DSR-2026-1003", ADMIN);
+    String ids = "('" + verdicts.get(0).getEventId() + "', '" + verdicts.get(1).getEventId() + "')";
+    assertThat(count("select count(*) from audit_log where payload is null and event_id in " + ids))
+        .as("the content removed by retention and by the erasure")
+        .isEqualTo(2);
+    AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+
+    for (ModerationVerdict verdict : verdicts) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict).setDecidedAt(NOW).build())));
+    }
+
+    String conflicts = "select count(*) from event_id_conflict where event_id in " + ids;
+    assertThat(count(conflicts)).as("the same judgements decided later").isZero();
+    assertThat(writer.eventIdConflicts()).isZero();
+    for (ModerationVerdict verdict : verdicts) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict).setPolicySha256("ab".repeat(32)).build()),
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict)
+                      .setDecision(Decision.RELEASE)
+                      .setDecidedAt(NOW)
+                      .build())));
+    }
+    assertThat(count(conflicts)).as("verdicts judged otherwise").isEqualTo(4);
+  }
+
+  /**
    * Rewrites a verdict's record as a writer whose schema had no "model" yet stored it: the
    * canonical JSON without the key, and the digest of that JSON without decidedAt.
    */
   private void storedByAWriterWithoutModel(ModerationVerdict verdict) throws Exception {
+    storedByAWriterWithout(verdict, List.of("model"));
+  }
+
+  /**
+   * Rewrites a verdict's record as a writer whose schema had none of {@code fields} yet stored it:
+   * the canonical JSON without their keys, and the digest of that JSON without decidedAt.
+   */
+  private void storedByAWriterWithout(ModerationVerdict verdict, List<String> fields)
+      throws Exception {
     ObjectNode older = CanonicalJson.toTree(verdict);
-    older.remove("model");
+    older.remove(fields);
     String payload = CanonicalJson.write(older);
-    assertThat(payload).doesNotContain("\"model\"");
+    for (String field : fields) {
+      assertThat(payload).doesNotContain("\"" + field + "\"");
+    }
     try (Connection connection = database.dataSource().getConnection();
         PreparedStatement update =
             connection.prepareStatement(
@@ -1537,21 +1608,29 @@ class RetentionITCase {
         .as("acme's first batch, committed before its second failed, and globex's")
         .extracting(Retention.Applied::tenantId, Retention.Applied::tombstoned)
         .containsExactly(tuple("acme", 3L), tuple("globex", 3L), tuple("globex", 1L));
+    String partlyId = ((Retention.PartlyFailedException) failure).actionId();
     assertThat(
             count(
                 "select count(*) from api_action where action = 'retention.run'"
                     + " and details ->> 'batches' = '3' and details ->> 'tombstoned' = '7'"
-                    + " and details -> 'failedScopes' = '[\"tenant acme\"]'::jsonb"))
-        .as("the partly failed run, recorded")
+                    + " and details -> 'failedScopes' = '[\"tenant acme\"]'::jsonb"
+                    + " and action_id = '"
+                    + partlyId
+                    + "'"))
+        .as("the partly failed run, recorded as the action the exception names")
         .isOne();
     execute("drop trigger fail_last_of_acme on audit_log");
-    assertThat(retention(0).runRecorded(ADMIN).batches())
+    Retention.RecordedRun rest = retention(0).runRecorded(ADMIN);
+    assertThat(rest.run().batches())
         .extracting(Retention.Applied::tenantId, Retention.Applied::tombstoned)
         .containsExactly(tuple("acme", 1L));
     assertThat(
             count(
                 "select count(*) from api_action where action = 'retention.run'"
-                    + " and details ->> 'batches' = '1' and details -> 'failedScopes' is null"))
+                    + " and details ->> 'batches' = '1' and details -> 'failedScopes' is null"
+                    + " and action_id = '"
+                    + rest.actionId()
+                    + "'"))
         .isOne();
     ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
     assertThat(whole.valid()).as(whole.summary()).isTrue();

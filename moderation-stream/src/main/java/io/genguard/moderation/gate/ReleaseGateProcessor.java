@@ -808,7 +808,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * constructor from the fields kept, which it shares with {@code verdict} (a builder copied from
    * the verdict deep-copied every field, the dropped ones too, for a verdict decoded for this one
    * record and never changed): a field added to the schema fails to compile here until it is
-   * placed.
+   * placed. The fields it shares are immutable (strings, an enum, boxed numbers) but for the
+   * reasons, an Avro array of Avro records that can be changed: it gets a list of its own, an
+   * unmodifiable one of copies ({@link #ownReasons}), so that no change of {@code verdict} reaches
+   * the verdict the gate decides on and stores.
    */
   static ModerationVerdict slim(ModerationVerdict verdict) {
     return new ModerationVerdict(
@@ -819,7 +822,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         verdict.getTenantId(),
         verdict.getOutputSha256(),
         verdict.getDecision(),
-        verdict.getReasons(),
+        ownReasons(verdict.getReasons()),
         verdict.getUnsafeScore(),
         Map.of(),
         List.of(),
@@ -832,6 +835,27 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         null,
         Map.of(),
         verdict.getDecidedAt());
+  }
+
+  /**
+   * An unmodifiable list of copies of {@code reasons}, made with the all-fields constructor (the
+   * fields are immutable values): a field added to {@link Reason} fails to compile here until it is
+   * placed. A verdict has a few reasons, so this is a few small objects per verdict.
+   */
+  private static List<Reason> ownReasons(List<Reason> reasons) {
+    Reason[] copies = new Reason[reasons.size()];
+    for (int i = 0; i < copies.length; i++) {
+      Reason reason = reasons.get(i);
+      copies[i] =
+          new Reason(
+              reason.getCode(),
+              reason.getDecision(),
+              reason.getCategory(),
+              reason.getScore(),
+              reason.getThreshold(),
+              reason.getMessage());
+    }
+    return List.of(copies);
   }
 
   private static void requireBoundedIds(String requestId, String outputId) {

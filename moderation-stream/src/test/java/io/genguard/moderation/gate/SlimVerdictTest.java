@@ -113,6 +113,52 @@ class SlimVerdictTest {
     }
   }
 
+  /**
+   * The forty-ninth session's report: the slim verdict shared its reasons list (and the reasons in
+   * it) with the decoded verdict, so a change to either after the slim one was made (Avro records
+   * and their arrays can be changed) would change the verdict the gate decides on. Its reasons are
+   * its own now.
+   */
+  @Test
+  void shouldKeepTheSlimVerdictsReasonsWhenTheDecodedVerdictsAreChanged() {
+    ModerationVerdict decoded =
+        VERDICTS.decode(
+            VERDICTS.encode(
+                ModerationVerdict.newBuilder(verdict(output("r2", "Some text."), Decision.BLOCK))
+                    .setReasons(
+                        List.of(
+                            Reason.newBuilder()
+                                .setCode("toxicity.block")
+                                .setDecision(Decision.BLOCK)
+                                .setCategory("toxicity")
+                                .setScore(0.97)
+                                .setThreshold(0.9)
+                                .setMessage("toxicity 0.97 ≥ 0.9")
+                                .build()))
+                    .build()));
+    ModerationVerdict slim = ReleaseGateProcessor.slim(decoded);
+    byte[] before = VERDICTS.encode(slim);
+
+    decoded.getReasons().get(0).setDecision(Decision.RELEASE);
+    decoded.getReasons().get(0).setMessage("changed");
+    decoded
+        .getReasons()
+        .add(
+            Reason.newBuilder()
+                .setCode("other")
+                .setDecision(Decision.RELEASE)
+                .setMessage("")
+                .build());
+
+    assertThat(slim.getReasons()).hasSize(1);
+    assertThat(slim.getReasons().get(0).getDecision()).isEqualTo(Decision.BLOCK);
+    assertThat(slim.getReasons().get(0).getMessage()).isEqualTo("toxicity 0.97 ≥ 0.9");
+    assertThat(VERDICTS.encode(slim)).isEqualTo(before);
+    decoded.getReasons().clear();
+    assertThat(slim.getReasons()).hasSize(1);
+    assertThat(VERDICTS.encode(slim)).isEqualTo(before);
+  }
+
   /** The slim verdict as the gate made it until the forty-ninth session: the reference. */
   private static ModerationVerdict slimByDeepCopy(ModerationVerdict verdict) {
     return ModerationVerdict.newBuilder(verdict)

@@ -102,23 +102,56 @@ public final class HashedNgramFeatures {
     }
   }
 
-  /** Words of the normalized text: runs of letters, digits and apostrophes. */
+  /**
+   * Words of the normalized text: runs of letters, digits and apostrophes, without the apostrophes
+   * at their ends, with '\u2019' read as '\''; runs of apostrophes only are no words. One pass that
+   * builds each word's string once (the run's letters, a second string only where a '\u2019' is
+   * replaced): the moderation operator's language check and identity lexicon read every text's
+   * words.
+   */
   public static List<String> words(String normalized) {
-    List<String> words = new ArrayList<>();
-    int start = -1;
-    for (int i = 0; i <= normalized.length(); i++) {
-      boolean wordChar = i < normalized.length() && isWordChar(normalized.charAt(i));
-      if (wordChar && start < 0) {
-        start = i;
-      } else if (!wordChar && start >= 0) {
-        String word = trimApostrophes(normalized.substring(start, i));
-        if (!word.isEmpty()) {
-          words.add(word);
+    int length = normalized.length();
+    List<String> words = new ArrayList<>(Math.max(10, length / 5));
+    // The current run's first and past-last letter or digit (first < 0: none yet, or no run), and
+    // whether a '\u2019' follows its first letter or digit (it may be trimmed as well: then the
+    // replacement finds none and changes nothing).
+    int first = -1;
+    int end = -1;
+    boolean curly = false;
+    for (int i = 0; i < length; i++) {
+      char c = normalized.charAt(i);
+      if (isLetterOrDigit(c)) {
+        if (first < 0) {
+          first = i;
         }
-        start = -1;
+        end = i + 1;
+      } else if (c == '\u2019') {
+        curly |= first >= 0;
+      } else if (c != '\'') {
+        if (first >= 0) {
+          words.add(word(normalized, first, end, curly));
+          first = -1;
+          curly = false;
+        }
       }
     }
+    if (first >= 0) {
+      words.add(word(normalized, first, end, curly));
+    }
     return words;
+  }
+
+  private static String word(String text, int start, int end, boolean curly) {
+    String word = text.substring(start, end);
+    return curly ? word.replace('\u2019', '\'') : word;
+  }
+
+  /** {@link Character#isLetterOrDigit(char)}, without its table look-up for ASCII. */
+  private static boolean isLetterOrDigit(char c) {
+    if (c < 0x80) {
+      return (char) ((c | 0x20) - 'a') < 26 || (char) (c - '0') < 10;
+    }
+    return Character.isLetterOrDigit(c);
   }
 
   /** Extracts the feature vector of a raw text (normalizes it first). */
@@ -157,11 +190,13 @@ public final class HashedNgramFeatures {
     IntList leftOut = null;
     for (String word : words) {
       boolean byItself = knownWords.judgedByItself(word);
-      String padded = " " + word + " ";
-      for (int start = 0; start < padded.length(); start++) {
+      // The n-grams of " " + word + " ", read from the word itself (no padded copy).
+      int paddedLength = word.length() + 2;
+      for (int start = 0; start < paddedLength; start++) {
         long h = fnv(FNV_OFFSET, '#');
-        for (int n = 1; n <= maxCharN && start + n <= padded.length(); n++) {
-          h = fnv(h, padded.charAt(start + n - 1));
+        for (int n = 1; n <= maxCharN && start + n <= paddedLength; n++) {
+          int at = start + n - 1;
+          h = fnv(h, at == 0 || at == paddedLength - 1 ? ' ' : word.charAt(at - 1));
           if (n >= minCharN) {
             if (byItself && !(start == 0 && n >= STEM_NGRAM)) {
               leftOut = leftOut == null ? new IntList(16) : leftOut;
@@ -265,22 +300,6 @@ public final class HashedNgramFeatures {
       }
     }
     return new Accumulated(indices, values, size);
-  }
-
-  private static boolean isWordChar(char c) {
-    return Character.isLetterOrDigit(c) || c == '\'' || c == '\u2019';
-  }
-
-  private static String trimApostrophes(String word) {
-    int start = 0;
-    int end = word.length();
-    while (start < end && !Character.isLetterOrDigit(word.charAt(start))) {
-      start++;
-    }
-    while (end > start && !Character.isLetterOrDigit(word.charAt(end - 1))) {
-      end--;
-    }
-    return word.substring(start, end).replace('\u2019', '\'');
   }
 
   private static final long FNV_OFFSET = 0xcbf29ce484222325L;

@@ -70,6 +70,12 @@ public final class NormalizedText {
   public List<String> lowerCaseWords() {
     if (lowerCaseWords == null) {
       String lower = text.toLowerCase(Locale.ROOT);
+      if (normalized == null && TextNormalizer.isPlain(text)) {
+        // What normalize gives a plain text, from the lower case already made: the same words.
+        normalized = TextNormalizer.collapseWhitespace(lower);
+        lowerCaseWords = words();
+        return lowerCaseWords;
+      }
       String normalizedText = null;
       try {
         normalizedText = normalized();

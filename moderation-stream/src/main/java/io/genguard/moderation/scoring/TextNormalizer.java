@@ -53,13 +53,17 @@ public final class TextNormalizer {
       // the Latin letters they display as before the checks below, which then see those letters.
       s = Obfuscation.reveal(s);
     }
-    if (containsIgnoreCase(s, "http") || containsIgnoreCase(s, "www.")) {
+    // One scan for what the three patterns could match, before the first runs: removing a URL or
+    // a mention leaves a space, so it makes no new '@' or "rt", and where it removes the only one
+    // the pattern finds nothing and changes nothing.
+    int cues = cues(s);
+    if ((cues & URL_CUE) != 0) {
       s = URL.matcher(s).replaceAll(" ");
     }
-    if (s.indexOf('@') >= 0) {
+    if ((cues & MENTION_CUE) != 0) {
       s = MENTION.matcher(s).replaceAll(" ");
     }
-    if (containsIgnoreCase(s, "rt")) {
+    if ((cues & RETWEET_CUE) != 0) {
       s = RETWEET.matcher(s).replaceAll(" ");
     }
     s = s.toLowerCase(Locale.ROOT);
@@ -138,23 +142,37 @@ public final class TextNormalizer {
     return needsWhitespaceCollapse(s) ? WHITESPACE.matcher(s).replaceAll(" ").trim() : s.trim();
   }
 
+  /** {@link #cues}: "http" or "www." in any case. */
+  static final int URL_CUE = 1;
+
+  /** {@link #cues}: an '@'. */
+  static final int MENTION_CUE = 2;
+
+  /** {@link #cues}: "rt" in any case. */
+  static final int RETWEET_CUE = 4;
+
   /**
-   * Whether {@code s} contains {@code ascii} (lower-case ASCII) in any case. The first character is
-   * compared plainly before the case-insensitive region match: no other character folds to these
-   * ASCII letters after NFKC (the Kelvin sign and full-width forms are already ASCII by then), and
-   * the plain comparison keeps this from dominating the normalizer on long text.
+   * Which of {@link #URL_CUE}, {@link #MENTION_CUE} and {@link #RETWEET_CUE} {@code s} contains,
+   * in one scan (it was one scan each). A marker's first character is compared plainly before the
+   * case-insensitive region match: no other character folds to these ASCII letters after NFKC (the
+   * Kelvin sign and full-width forms are already ASCII by then), and the plain comparison keeps
+   * this from dominating the normalizer on long text.
    */
-  static boolean containsIgnoreCase(String s, String ascii) {
-    char lower = ascii.charAt(0);
-    char upper = Character.toUpperCase(lower);
-    int last = s.length() - ascii.length();
-    for (int i = 0; i <= last; i++) {
-      char c = s.charAt(i);
-      if ((c == lower || c == upper) && restMatches(s, i, ascii)) {
-        return true;
+  static int cues(String s) {
+    int cues = 0;
+    int length = s.length();
+    for (int i = 0; i < length && cues != (URL_CUE | MENTION_CUE | RETWEET_CUE); i++) {
+      switch (s.charAt(i)) {
+        case 'h', 'H' -> cues |= i + 4 <= length && restMatches(s, i, "http") ? URL_CUE : 0;
+        case 'w', 'W' -> cues |= i + 4 <= length && restMatches(s, i, "www.") ? URL_CUE : 0;
+        case '@' -> cues |= MENTION_CUE;
+        case 'r', 'R' -> cues |= i + 2 <= length && restMatches(s, i, "rt") ? RETWEET_CUE : 0;
+        default -> {
+          // not the start of a marker
+        }
       }
     }
-    return false;
+    return cues;
   }
 
   /**

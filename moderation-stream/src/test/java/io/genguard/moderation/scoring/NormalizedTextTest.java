@@ -95,6 +95,8 @@ class NormalizedTextTest {
       NormalizedText languageFirst = NormalizedText.of(text);
       assertThat(languageFirst.lowerCaseWords()).as(text).isEqualTo(lowerCase);
       assertThat(languageFirst.words()).as(text).isEqualTo(normalized);
+      // The language check's lower case serves as the normalized form of a plain text.
+      assertThat(languageFirst.normalized()).as(text).isEqualTo(TextNormalizer.normalize(text));
       NormalizedText lexiconFirst = NormalizedText.of(text);
       assertThat(lexiconFirst.words()).as(text).isEqualTo(IdentityLexicon.words(text));
       assertThat(lexiconFirst.lowerCaseWords()).as(text).isEqualTo(lowerCase);

@@ -152,8 +152,8 @@ public final class TextNormalizer {
   static final int RETWEET_CUE = 4;
 
   /**
-   * Which of {@link #URL_CUE}, {@link #MENTION_CUE} and {@link #RETWEET_CUE} {@code s} contains,
-   * in one scan (it was one scan each). A marker's first character is compared plainly before the
+   * Which of {@link #URL_CUE}, {@link #MENTION_CUE} and {@link #RETWEET_CUE} {@code s} contains, in
+   * one scan (it was one scan each). A marker's first character is compared plainly before the
    * case-insensitive region match: no other character folds to these ASCII letters after NFKC (the
    * Kelvin sign and full-width forms are already ASCII by then), and the plain comparison keeps
    * this from dominating the normalizer on long text.

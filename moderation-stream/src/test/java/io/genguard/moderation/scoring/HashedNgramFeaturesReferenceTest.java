@@ -47,9 +47,33 @@ class HashedNgramFeaturesReferenceTest {
 
   private static final List<String> PIECES =
       List.of(
-          "the", "Women", "fitch", "woman", "I'll", "won\u2019t", "'", "\u2019", "''", " ", "  ",
-          "\n", ".", "!", "-", "k\u0456ll", "\u00C9t\u00E9", "\u4E2D\u6587", "\uD83D\uDE00",
-          "123", "x1", "immigrants", "gay", "people", "hate", "queer", "xenophobic");
+          "the",
+          "Women",
+          "fitch",
+          "woman",
+          "I'll",
+          "won\u2019t",
+          "'",
+          "\u2019",
+          "''",
+          " ",
+          "  ",
+          "\n",
+          ".",
+          "!",
+          "-",
+          "k\u0456ll",
+          "\u00C9t\u00E9",
+          "\u4E2D\u6587",
+          "\uD83D\uDE00",
+          "123",
+          "x1",
+          "immigrants",
+          "gay",
+          "people",
+          "hate",
+          "queer",
+          "xenophobic");
 
   @Test
   void shouldSplitTheSameWordsAsBefore() {
@@ -178,7 +202,8 @@ class HashedNgramFeaturesReferenceTest {
         }
       }
       IntList charCodes = new IntList(words.size() * 12);
-      // Positions in charCodes of the n-grams that words judged by themselves leave out (ascending);
+      // Positions in charCodes of the n-grams that words judged by themselves leave out
+      // (ascending);
       // null while there are none, which is most texts.
       IntList leftOut = null;
       for (String word : words) {
@@ -219,7 +244,8 @@ class HashedNgramFeaturesReferenceTest {
      * Both families, each divided by its norm; the character family by the norm of every word's
      * n-grams ({@code charNorm}), though {@code chars} may leave some words' n-grams out.
      */
-    private static HashedNgramFeatures.SparseVector combine(Accumulated words, Accumulated chars, double charNorm) {
+    private static HashedNgramFeatures.SparseVector combine(
+        Accumulated words, Accumulated chars, double charNorm) {
       double wordNorm = words.norm();
       int families = (wordNorm > 0 ? 1 : 0) + (charNorm > 0 ? 1 : 0);
       if (families == 0) {
@@ -251,7 +277,8 @@ class HashedNgramFeaturesReferenceTest {
           values[k++] = (float) (value * familyScale);
         }
       }
-      return new HashedNgramFeatures.SparseVector(Arrays.copyOf(indices, k), Arrays.copyOf(values, k));
+      return new HashedNgramFeatures.SparseVector(
+          Arrays.copyOf(indices, k), Arrays.copyOf(values, k));
     }
 
     private record Accumulated(int[] indices, double[] values, int size) {

@@ -228,8 +228,7 @@ class TextNormalizerTest {
     // The scan compares ASCII itself and leaves only non-ASCII characters to the region match; it
     // finds the three patterns' markers in one pass (TextNormalizer.cues), as the three scans
     // (one per marker, below) did.
-    String alphabet =
-        "rRtThHpPwW.sSkK @\u0131\u0130\u017F\u212A\u0280\u1D1B\uFF34\u0442\u0422x";
+    String alphabet = "rRtThHpPwW.sSkK @\u0131\u0130\u017F\u212A\u0280\u1D1B\uFF34\u0442\u0422x";
     SplittableRandom random = new SplittableRandom(47);
     for (int i = 0; i < 50_000; i++) {
       StringBuilder text = new StringBuilder();

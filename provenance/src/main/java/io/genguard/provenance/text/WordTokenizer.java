@@ -5,10 +5,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The word-level tokenizer the text watermark is defined over, so that detection needs nothing but
@@ -50,40 +50,22 @@ public final class WordTokenizer {
 
   /**
    * Ids of tokens seen before: a SHA-256 per token was the largest cost of watermark detection, and
-   * words repeat (Zipf). At most this many entries of at most 32 chars (a few MiB).
+   * words repeat (Zipf). At most this many entries of at most 32 chars (a few MiB); a power of two.
    */
   static final int TOKEN_ID_CACHE_LIMIT = 1 << 16;
 
-  private static final ConcurrentHashMap<String, Integer> TOKEN_IDS = new ConcurrentHashMap<>();
+  private static final CachedId[] TOKEN_IDS = new CachedId[TOKEN_ID_CACHE_LIMIT];
 
   private WordTokenizer() {}
 
   /** Normalised tokens of the text, in order. */
   public static List<String> tokenize(String text) {
     String normalized = normalize(text);
-    List<String> tokens = new ArrayList<>();
-    int i = 0;
-    int n = normalized.length();
-    while (i < n) {
-      int cp = normalized.codePointAt(i);
-      if (Character.isWhitespace(cp) || Character.isSpaceChar(cp) || Character.isISOControl(cp)) {
-        i += Character.charCount(cp);
-        continue;
-      }
-      if (isWordCodePoint(cp)) {
-        int start = i;
-        i = endOfWordRun(normalized, i);
-        // Inner apostrophes join two runs: "don't", "parliament's".
-        while (i + 1 < n
-            && normalized.charAt(i) == '\''
-            && isWordCodePoint(normalized.codePointAt(i + 1))) {
-          i = endOfWordRun(normalized, i + 1);
-        }
-        tokens.add(normalized.substring(start, i));
-      } else {
-        tokens.add(new String(Character.toChars(cp)));
-        i += Character.charCount(cp);
-      }
+    int[] bounds = tokenBounds(normalized);
+    int count = bounds[0];
+    List<String> tokens = new ArrayList<>(count);
+    for (int t = 0; t < count; t++) {
+      tokens.add(normalized.substring(bounds[1 + 2 * t], bounds[2 + 2 * t]));
     }
     if (mayHoldLookAlikes(normalized)) {
       foldLookAlikes(tokens);
@@ -91,14 +73,67 @@ public final class WordTokenizer {
     return tokens;
   }
 
-  /** Watermark token ids of the text, in order (see {@link #tokenId(String)}). */
+  /**
+   * Watermark token ids of the text, in order: {@link #tokenId(String)} of each of {@link
+   * #tokenize(String)}'s tokens. Text without look-alike letters (nearly all of it) is read without
+   * making a string of each token: the ids of tokens seen before are found by the text they span.
+   */
   public static int[] tokenIds(String text) {
-    List<String> tokens = tokenize(text);
-    int[] ids = new int[tokens.size()];
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = tokenId(tokens.get(i));
+    String normalized = normalize(text);
+    if (mayHoldLookAlikes(normalized)) {
+      List<String> tokens = tokenize(text);
+      int[] ids = new int[tokens.size()];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = tokenId(tokens.get(i));
+      }
+      return ids;
+    }
+    int[] bounds = tokenBounds(normalized);
+    int[] ids = new int[bounds[0]];
+    for (int t = 0; t < ids.length; t++) {
+      ids[t] = idOfSpan(normalized, bounds[1 + 2 * t], bounds[2 + 2 * t]);
     }
     return ids;
+  }
+
+  /**
+   * Where the tokens of normalised text are, before look-alikes are folded: element 0 is the count
+   * n, then n pairs of start (inclusive) and end (exclusive) char indexes. A word is a run of word
+   * code points joined by inner apostrophes; every other code point that is not a space is a token
+   * of its own.
+   */
+  private static int[] tokenBounds(String normalized) {
+    int n = normalized.length();
+    int[] bounds = new int[1 + 2 * Math.min(n, 64)];
+    int count = 0;
+    int i = 0;
+    while (i < n) {
+      int cp = normalized.codePointAt(i);
+      if (isSpace(cp)) {
+        i += Character.charCount(cp);
+        continue;
+      }
+      int start = i;
+      if (isWordCodePoint(cp)) {
+        i = endOfWordRun(normalized, i);
+        // Inner apostrophes join two runs: "don't", "parliament's".
+        while (i + 1 < n
+            && normalized.charAt(i) == '\''
+            && isWordCodePoint(normalized.codePointAt(i + 1))) {
+          i = endOfWordRun(normalized, i + 1);
+        }
+      } else {
+        i += Character.charCount(cp);
+      }
+      if (2 + 2 * count >= bounds.length) {
+        bounds = Arrays.copyOf(bounds, 1 + 4 * (count + 1));
+      }
+      bounds[1 + 2 * count] = start;
+      bounds[2 + 2 * count] = i;
+      count++;
+    }
+    bounds[0] = count;
+    return bounds;
   }
 
   /**
@@ -106,16 +141,48 @@ public final class WordTokenizer {
    * distinct words collide with probability 2^-32 per pair, which only adds noise to detection.
    */
   public static int tokenId(String normalizedToken) {
-    Integer cached = TOKEN_IDS.get(normalizedToken);
-    if (cached != null) {
-      return cached;
+    return idOfSpan(normalizedToken, 0, normalizedToken.length());
+  }
+
+  /**
+   * {@link #tokenId} of {@code text.substring(start, end)}, from the cache of ids seen before when
+   * it holds the token: one slot per hash of the token's chars, a token of at most 32 chars
+   * replacing the one in its slot (so at most {@link #TOKEN_ID_CACHE_LIMIT} tokens, a few MiB).
+   * Threads share it without locks: an entry is immutable (final fields), so a thread sees a slot
+   * empty, or holding an older or a newer entry, never half of one, and any of them gives the
+   * token's id or a miss that hashes it again.
+   */
+  private static int idOfSpan(String text, int start, int end) {
+    int length = end - start;
+    int hash = 0;
+    for (int i = start; i < end; i++) {
+      hash = 31 * hash + text.charAt(i);
     }
-    int id = hashedId(normalizedToken);
-    // Bounded: text made of endless new words fills it once, then is hashed as before.
-    if (TOKEN_IDS.size() < TOKEN_ID_CACHE_LIMIT && normalizedToken.length() <= 32) {
-      TOKEN_IDS.putIfAbsent(normalizedToken, id);
+    int slot = (hash ^ (hash >>> 16)) & (TOKEN_ID_CACHE_LIMIT - 1);
+    CachedId cached = TOKEN_IDS[slot];
+    if (cached != null
+        && cached.token.length() == length
+        && cached.token.regionMatches(0, text, start, length)) {
+      return cached.id;
+    }
+    String token = start == 0 && end == text.length() ? text : text.substring(start, end);
+    int id = hashedId(token);
+    // Bounded: a long token is hashed every time rather than kept.
+    if (length <= 32) {
+      TOKEN_IDS[slot] = new CachedId(token, id);
     }
     return id;
+  }
+
+  /** A token and its id, immutable so that threads can share it through a plain array. */
+  private static final class CachedId {
+    final String token;
+    final int id;
+
+    CachedId(String token, int id) {
+      this.token = token;
+      this.id = id;
+    }
   }
 
   private static int hashedId(String normalizedToken) {
@@ -194,6 +261,10 @@ public final class WordTokenizer {
    * spaces by then).
    */
   private static String normalize(String text) {
+    if (isAscii(text)) {
+      // No blank, invisible or typographic code point, and NFKC leaves ASCII as it is.
+      return text.toLowerCase(Locale.ROOT);
+    }
     return Normalizer.normalize(
             DisguisingCharacters.withoutDefaultIgnorables(
                 DisguisingCharacters.withBlanksAsSpaces(text)),
@@ -332,7 +403,29 @@ public final class WordTokenizer {
     return i;
   }
 
+  /** White space, a space character or a control: what separates tokens and is none. */
+  private static boolean isSpace(int cp) {
+    if (cp < 0x80) {
+      // The controls (U+0000 to U+001F, DEL) and the space: all of ASCII that is any of them.
+      return cp <= 0x20 || cp == 0x7F;
+    }
+    return Character.isWhitespace(cp) || Character.isSpaceChar(cp) || Character.isISOControl(cp);
+  }
+
+  private static boolean isAscii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static boolean isWordCodePoint(int cp) {
+    if (cp < 0x80) {
+      // Letters and digits; no ASCII code point is a mark.
+      return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    }
     return Character.isLetterOrDigit(cp)
         || Character.getType(cp) == Character.NON_SPACING_MARK
         || Character.getType(cp) == Character.COMBINING_SPACING_MARK;

@@ -1,10 +1,10 @@
 package io.genguard.provenance.watermark;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
 import javax.crypto.Mac;
+import javax.crypto.ShortBufferException;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -37,6 +37,19 @@ public final class GreenList {
   private final Mac mac;
   private final WatermarkParameters parameters;
   private final byte[] buffer;
+  private final byte[] digest = new byte[32];
+
+  /**
+   * Seeds of contexts seen before, for width 1 (the default): one slot per context id, the id in
+   * {@code cachedContexts} and its seed's words in {@code cachedSeeds} (two longs a slot). An HMAC
+   * per distinct word pair was most of the detection's cost, and contexts repeat (Zipf). Made on
+   * the first seed of width 1 (about 13 KiB).
+   */
+  private static final int SEED_CACHE_SLOTS = 1 << 10;
+
+  private int[] cachedContexts;
+  private long[] cachedSeeds;
+  private boolean[] cached;
 
   /** Not thread-safe (it holds a {@link Mac}); create one per thread. */
   public GreenList(WatermarkKey key, WatermarkParameters parameters) {
@@ -49,6 +62,8 @@ public final class GreenList {
       throw new IllegalStateException("HmacSHA256 is required by every Java platform", e);
     }
     this.buffer = new byte[DOMAIN.length + 1 + 4 * parameters.contextWidth()];
+    System.arraycopy(DOMAIN, 0, buffer, 0, DOMAIN.length);
+    buffer[DOMAIN.length] = (byte) parameters.contextWidth();
   }
 
   public String keyId() {
@@ -70,14 +85,52 @@ public final class GreenList {
       throw new IllegalArgumentException(
           "A green list needs " + h + " previous tokens, only " + end + " are there");
     }
-    ByteBuffer out = ByteBuffer.wrap(buffer);
-    out.put(DOMAIN).put((byte) h);
-    for (int i = end - h; i < end; i++) {
-      out.putInt(tokenIds[i]);
+    if (h == 1) {
+      if (cached == null) {
+        cachedContexts = new int[SEED_CACHE_SLOTS];
+        cachedSeeds = new long[2 * SEED_CACHE_SLOTS];
+        cached = new boolean[SEED_CACHE_SLOTS];
+      }
+      int context = tokenIds[end - 1];
+      int slot = (context ^ (context >>> 10) ^ (context >>> 20)) & (SEED_CACHE_SLOTS - 1);
+      if (!cached[slot] || cachedContexts[slot] != context) {
+        hmac(tokenIds, end);
+        cachedContexts[slot] = context;
+        cachedSeeds[2 * slot] = word(0);
+        cachedSeeds[2 * slot + 1] = word(8);
+        cached[slot] = true;
+      }
+      return new ContextSeed(cachedSeeds[2 * slot], cachedSeeds[2 * slot + 1], parameters.gamma());
     }
-    byte[] digest = mac.doFinal(buffer);
-    ByteBuffer words = ByteBuffer.wrap(digest);
-    return new ContextSeed(words.getLong(), words.getLong(), parameters.gamma());
+    hmac(tokenIds, end);
+    return new ContextSeed(word(0), word(8), parameters.gamma());
+  }
+
+  /** HMAC of the domain, the width and the ids before {@code end} into {@code digest}. */
+  private void hmac(int[] tokenIds, int end) {
+    int at = DOMAIN.length + 1;
+    for (int i = end - parameters.contextWidth(); i < end; i++) {
+      int id = tokenIds[i];
+      buffer[at++] = (byte) (id >>> 24);
+      buffer[at++] = (byte) (id >>> 16);
+      buffer[at++] = (byte) (id >>> 8);
+      buffer[at++] = (byte) id;
+    }
+    mac.update(buffer);
+    try {
+      mac.doFinal(digest, 0);
+    } catch (ShortBufferException e) {
+      throw new IllegalStateException("HmacSHA256 gives 32 bytes", e);
+    }
+  }
+
+  /** The big-endian 64-bit word of {@code digest} at {@code from}. */
+  private long word(int from) {
+    long value = 0;
+    for (int i = from; i < from + 8; i++) {
+      value = (value << 8) | (digest[i] & 0xff);
+    }
+    return value;
   }
 
   /** Whether {@code tokenId} is green after the context ending before {@code end}. */

@@ -1,6 +1,7 @@
 package io.genguard.provenance.watermark;
 
 import io.genguard.provenance.text.WordTokenizer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -47,6 +48,16 @@ public final class WatermarkDetector {
   private final double pThreshold;
 
   private final int minimumTokens;
+
+  /**
+   * Each thread's green lists, by key and parameters: making one (a {@link javax.crypto.Mac} and
+   * its key) cost as much as a tenth of a detection, and a green list keeps the seeds of contexts
+   * it has seen. At most {@link #GREEN_LISTS_PER_THREAD}: outputs can claim any parameters.
+   */
+  private final ThreadLocal<List<CachedGreenList>> greenLists =
+      ThreadLocal.withInitial(ArrayList::new);
+
+  private static final int GREEN_LISTS_PER_THREAD = 16;
 
   public WatermarkDetector(WatermarkKeyRing keys, double zThreshold, int minimumTokens) {
     if (!(zThreshold > 0) || Double.isInfinite(zThreshold)) {
@@ -106,7 +117,7 @@ public final class WatermarkDetector {
     if (key.isEmpty()) {
       return new WatermarkDetection(DetectionStatus.UNKNOWN_KEY, 0.0, 1.0, 0, 0, keyId);
     }
-    return score(tokenIds, new GreenList(key.get(), parameters));
+    return score(tokenIds, greenList(key.get(), parameters));
   }
 
   /**
@@ -121,7 +132,7 @@ public final class WatermarkDetector {
     }
     WatermarkDetection best = null;
     for (WatermarkKey key : keys.keys()) {
-      WatermarkDetection candidate = score(tokenIds, new GreenList(key, parameters));
+      WatermarkDetection candidate = score(tokenIds, greenList(key, parameters));
       if (best == null || candidate.zScore() > best.zScore()) {
         best = candidate;
       }
@@ -135,6 +146,25 @@ public final class WatermarkDetector {
     return new WatermarkDetection(
         status, best.zScore(), adjusted, best.tokensScored(), best.greenTokens(), best.keyId());
   }
+
+  /** This thread's green list of the key with these parameters. */
+  private GreenList greenList(WatermarkKey key, WatermarkParameters parameters) {
+    List<CachedGreenList> mine = greenLists.get();
+    for (CachedGreenList entry : mine) {
+      if (entry.key() == key && entry.parameters().equals(parameters)) {
+        return entry.greenList();
+      }
+    }
+    if (mine.size() >= GREEN_LISTS_PER_THREAD) {
+      mine.clear();
+    }
+    GreenList made = new GreenList(key, parameters);
+    mine.add(new CachedGreenList(key, parameters, made));
+    return made;
+  }
+
+  private record CachedGreenList(
+      WatermarkKey key, WatermarkParameters parameters, GreenList greenList) {}
 
   private WatermarkDetection score(int[] tokenIds, GreenList greenList) {
     int h = greenList.parameters().contextWidth();

@@ -333,8 +333,7 @@ public record AuditConfig(
     atLeast(TENANT_MAX_CONCURRENT_QUERIES, tenantMaxConcurrentQueries, 1);
     atMost(
         TENANT_MAX_CONCURRENT_QUERIES, tenantMaxConcurrentQueries, MOST_TENANT_CONCURRENT_QUERIES);
-    atLeast(RESEND_QUIET_SECONDS, resendQuietSeconds, MIN_RESEND_QUIET_SECONDS);
-    atMost(RESEND_QUIET_SECONDS, resendQuietSeconds, MAX_RESEND_QUIET_SECONDS);
+    resendQuietInRange(resendQuietSeconds);
     if (httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException(
           HTTP_PORT + "=" + httpPort + " is not a TCP port (0-65535)");
@@ -614,6 +613,31 @@ public record AuditConfig(
    */
   public Duration resendQuiet() {
     return Duration.ofSeconds(resendQuietSeconds);
+  }
+
+  /**
+   * {@link #RESEND_QUIET_SECONDS} read from {@code env} alone, as the audit service reads it (the
+   * same range and words when it is not a whole number or out of range): for the tools that record
+   * events with the audit service's writer outside it, such as {@code ./genguard audit
+   * recover-dead-letters}. Unset or blank: the service's default ({@link
+   * AuditWriter#RESEND_UNDER_WAY}).
+   *
+   * @throws IllegalArgumentException naming the key and its value when it is not a whole number of
+   *     {@link #MIN_RESEND_QUIET_SECONDS} to {@link #MAX_RESEND_QUIET_SECONDS} seconds
+   */
+  public static Duration resendQuiet(java.util.function.Function<String, String> env) {
+    long seconds =
+        number(
+            RESEND_QUIET_SECONDS,
+            env.apply(RESEND_QUIET_SECONDS),
+            AuditWriter.RESEND_UNDER_WAY.toSeconds());
+    resendQuietInRange(seconds);
+    return Duration.ofSeconds(seconds);
+  }
+
+  private static void resendQuietInRange(long seconds) {
+    atLeast(RESEND_QUIET_SECONDS, seconds, MIN_RESEND_QUIET_SECONDS);
+    atMost(RESEND_QUIET_SECONDS, seconds, MAX_RESEND_QUIET_SECONDS);
   }
 
   /** Other content read within {@code seconds} of a resend is not alerted. */

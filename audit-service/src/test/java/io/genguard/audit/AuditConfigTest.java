@@ -141,6 +141,21 @@ class AuditConfigTest {
                             Map.of(AuditConfig.RESEND_QUIET_SECONDS, value), BASE))
                 .as(value)
                 .hasMessage(message));
+    // Read alone, as the command line's dead-letter recovery reads it: the same default, range
+    // and words.
+    assertThat(AuditConfig.resendQuiet(Map.<String, String>of()::get)).hasHours(1);
+    assertThat(AuditConfig.resendQuiet(Map.of(AuditConfig.RESEND_QUIET_SECONDS, " ")::get))
+        .hasHours(1);
+    assertThat(AuditConfig.resendQuiet(Map.of(AuditConfig.RESEND_QUIET_SECONDS, " 14400 ")::get))
+        .hasHours(4);
+    refused.forEach(
+        (value, message) ->
+            assertThatThrownBy(
+                    () ->
+                        AuditConfig.resendQuiet(
+                            Map.of(AuditConfig.RESEND_QUIET_SECONDS, value)::get))
+                .as(value)
+                .hasMessage(message));
   }
 
   @Test

@@ -102,13 +102,31 @@ public final class DeadLetterRecovery {
   public static Result recover(
       DataSource dataSource, Clock clock, Caller caller, int limit, boolean dryRun)
       throws SQLException {
+    return recover(dataSource, clock, caller, limit, dryRun, AuditWriter.RESEND_UNDER_WAY);
+  }
+
+  /**
+   * As {@link #recover(DataSource, Clock, Caller, int, boolean)}, keeping other content under a
+   * request's records as after its resend for {@code resendQuiet} after it, as the audit service's
+   * writer does ({@code GENGUARD_AUDIT_RESEND_QUIET_SECONDS}, {@link
+   * io.genguard.audit.AuditConfig#resendQuiet(java.util.function.Function)}).
+   */
+  public static Result recover(
+      DataSource dataSource,
+      Clock clock,
+      Caller caller,
+      int limit,
+      boolean dryRun,
+      java.time.Duration resendQuiet)
+      throws SQLException {
     if (limit < 1 || limit > MAX_LIMIT) {
       throw new IllegalArgumentException(
           "limit must be between 1 and " + MAX_LIMIT + ", was " + limit);
     }
     Map<String, Topic<String, ?>> topics = new LinkedHashMap<>();
     Topics.all().forEach(topic -> topics.put(topic.name(), topic));
-    AuditWriter writer = new AuditWriter(dataSource, clock, PolicyArchive::archivePublished);
+    AuditWriter writer =
+        new AuditWriter(dataSource, clock, PolicyArchive::archivePublished, resendQuiet);
     KeptDeadLetters kept = new KeptDeadLetters();
     int read = 0;
     int decoded = 0;

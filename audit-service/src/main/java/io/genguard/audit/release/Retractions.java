@@ -51,12 +51,26 @@ public final class Retractions {
   /** Longest reason a takedown takes. */
   public static final int MAX_REASON = 2_000;
 
+  /** How a caller of the API names the tenant whose release comes down (its 409's words). */
+  public static final String TENANT_IN_THE_BODY = "\"tenantId\" in the body";
+
   private final DataSource dataSource;
   private final Clock clock;
+  private final String namingTheTenant;
 
   public Retractions(DataSource dataSource, Clock clock) {
+    this(dataSource, clock, TENANT_IN_THE_BODY);
+  }
+
+  /**
+   * @param namingTheTenant how this caller names the tenant whose release comes down, said when a
+   *     request id several tenants released under is named without one (the API's {@link
+   *     #TENANT_IN_THE_BODY}; the command line's flag)
+   */
+  public Retractions(DataSource dataSource, Clock clock, String namingTheTenant) {
     this.dataSource = dataSource;
     this.clock = clock;
+    this.namingTheTenant = namingTheTenant;
   }
 
   /**
@@ -524,7 +538,7 @@ public final class Retractions {
    *     retracted already, or the caller named no tenant and several tenants released under the
    *     request id
    */
-  private static Released releasable(
+  private Released releasable(
       Connection connection, String requestId, String tenantId, Caller caller) throws SQLException {
     visible(connection, requestId, caller);
     List<OnRecord> releases = releases(connection, requestId, tenantId);
@@ -539,7 +553,9 @@ public final class Retractions {
               + String.join(
                   ", ", releases.stream().map(release -> release.released().tenantId()).toList())
               + "), which use the same request id: name the tenant whose release comes down"
-              + " (\"tenantId\" in the body)");
+              + " ("
+              + namingTheTenant
+              + ")");
     }
     Optional<Released> found =
         releases.stream()
@@ -642,7 +658,7 @@ public final class Retractions {
   }
 
   /** Why the request's output cannot be taken down now: {@link #retract}'s refusal, if any. */
-  private static Optional<String> whyNot(
+  private Optional<String> whyNot(
       Connection connection, String requestId, String tenantId, Caller caller) throws SQLException {
     try {
       releasable(connection, requestId, tenantId, caller);

@@ -2,10 +2,12 @@ package io.genguard.stack.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.AuditConfig;
 import io.genguard.audit.ingest.DeadLetterRecovery;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.security.Caller;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,8 +27,10 @@ import picocli.CommandLine.Option;
             + " letter's id has no stage, so the audit's own copy may not have been kept); dead"
             + " letters whose event is on record (recovered before) are passed over, an event the"
             + " audit store refuses stays a dead letter (counted with the reason), and the run is"
-            + " recorded as an action. Prints one JSON object. Exit 0 = every dead letter read is"
-            + " recorded, 1 = some stay.")
+            + " recorded as an action. Other content under a request's records read within"
+            + " GENGUARD_AUDIT_RESEND_QUIET_SECONDS (default 3600) of the request's resend is kept"
+            + " as after the resend, as the audit service keeps it. Prints one JSON object. Exit 0"
+            + " = every dead letter read is recorded, 1 = some stay, 2 = a bad option or setting.")
 final class AuditRecoverCommand implements Callable<Integer> {
   @Mixin AuditStoreOptions database;
 
@@ -44,6 +48,9 @@ final class AuditRecoverCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // As the audit service reads it, with its range and words: a bad value is a usage error (exit
+    // 2) before the store is reached, not an hour kept in its place.
+    Duration resendQuiet = AuditConfig.resendQuiet(AuditStoreOptions.environment);
     DeadLetterRecovery.Result result;
     try (AuditDatabase db = database.connect(false)) {
       result =
@@ -55,7 +62,8 @@ final class AuditRecoverCommand implements Callable<Integer> {
                       + System.getProperty("user.name")
                       + ")"),
               limit,
-              dryRun);
+              dryRun,
+              resendQuiet);
     }
     ObjectMapper json = new ObjectMapper();
     ObjectNode out = json.createObjectNode();

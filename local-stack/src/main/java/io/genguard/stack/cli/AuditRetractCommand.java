@@ -11,6 +11,7 @@ import io.genguard.audit.release.Retractions;
 import io.genguard.audit.security.Caller;
 import io.genguard.schemas.BoundedFiles;
 import io.genguard.schemas.ContentHash;
+import io.genguard.schemas.TenantIds;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -50,6 +51,10 @@ import picocli.CommandLine.Spec;
           + " requests.retract action with the reason; the notices go out on content.retractions"
           + " from the audit service's outbox (a running audit service sends them within a"
           + " second). Prints one JSON object.",
+      "A request id two tenants released under is taken down as the tenant named: --tenant for"
+          + " every id named, or a line of --ids-from that names its own (requestId,tenantId, or"
+          + " a JSON object's tenantId, as audit what-if --json prints it); named without one it"
+          + " is skipped.",
       "Exit 0 = every one named or selected came down (or, with --dry-run, would), 4 = some"
           + " were skipped (not released, taken down already, not in the audit store), 3 = none"
           + " was named or selected, 1 = refused (the reason on standard error)."
@@ -75,10 +80,12 @@ final class AuditRetractCommand implements Callable<Integer> {
       names = "--ids-from",
       paramLabel = "FILE",
       description =
-          "Request ids to take down, one a line ('-' reads standard input): a bare id, or a JSON"
-              + " object with requestId. Lines of `audit what-if --json` count only where the"
-              + " candidate policy would hold what was released (CHANGED from RELEASE to REVIEW"
-              + " or BLOCK); its summary line is passed over. Blank lines and # comments too.")
+          "Request ids to take down, one a line ('-' reads standard input): a bare id, an id and"
+              + " its tenant (requestId,tenantId), or a JSON object with requestId (and tenantId,"
+              + " the tenant whose release comes down). Lines of `audit what-if --json` count"
+              + " only where the candidate policy would hold what was released (CHANGED from"
+              + " RELEASE to REVIEW or BLOCK); its summary line is passed over. Blank lines and #"
+              + " comments too.")
   String idsFrom;
 
   @Option(
@@ -93,7 +100,11 @@ final class AuditRetractCommand implements Callable<Integer> {
       description = "Released before this instant.")
   Instant releasedBefore;
 
-  @Option(names = "--tenant", description = "With a window: only this tenant's.")
+  @Option(
+      names = "--tenant",
+      description =
+          "With a window: only this tenant's. With --request or --ids-from: the tenant whose"
+              + " release of each id comes down (of an id two tenants released under, needed).")
   String tenant;
 
   @Option(
@@ -126,10 +137,13 @@ final class AuditRetractCommand implements Callable<Integer> {
           "Name the requests (--request ID, --ids-from FILE) or a release window"
               + " (--released-from and --released-before), one or the other");
     }
-    if (byIds && (tenant != null || policySha256 != null || includeReviewed)) {
+    if (byIds && (policySha256 != null || includeReviewed)) {
       throw new IllegalArgumentException(
-          "--tenant, --policy-sha256 and --include-reviewed select within a release window;"
-              + " requests named by id are taken as named");
+          "--policy-sha256 and --include-reviewed select within a release window; requests named"
+              + " by id are taken as named");
+    }
+    if (tenant != null) {
+      requireTenant(tenant, "--tenant");
     }
     if (byWindow && (releasedFrom == null || releasedBefore == null)) {
       throw new IllegalArgumentException(
@@ -166,14 +180,29 @@ final class AuditRetractCommand implements Callable<Integer> {
         Caller.system("audit retract (command line, user " + System.getProperty("user.name") + ")");
     Outcome outcome = new Outcome();
     try (AuditDatabase db = database.connect(false)) {
-      Retractions retractions = new Retractions(db.dataSource(), Clock.systemUTC());
+      Retractions retractions =
+          new Retractions(
+              db.dataSource(),
+              Clock.systemUTC(),
+              "--tenant TENANT with --request or --ids-from, or a requestId,tenantId line in the"
+                  + " --ids-from file");
       if (byIds) {
         Named named = named();
         outcome.passedOver = named.passedOver();
-        List<String> ids = named.ids();
-        for (int from = 0; from < ids.size(); from += Retractions.MAX_BULK) {
-          List<String> chunk = ids.subList(from, Math.min(ids.size(), from + Retractions.MAX_BULK));
-          outcome.add(retractions.retractEach(chunk, reason, dryRun, caller));
+        // In their order, in calls of at most MAX_BULK: a run of ids named without a tenant as
+        // the API's requestIds, a run of releases each named with its tenant as its releases.
+        List<Retractions.Selected> chunk = new ArrayList<>();
+        for (Retractions.Selected release : named.releases()) {
+          if (!chunk.isEmpty()
+              && (chunk.size() == Retractions.MAX_BULK
+                  || (chunk.get(0).tenantId() == null) != (release.tenantId() == null))) {
+            outcome.add(retract(retractions, chunk, caller));
+            chunk = new ArrayList<>();
+          }
+          chunk.add(release);
+        }
+        if (!chunk.isEmpty()) {
+          outcome.add(retract(retractions, chunk, caller));
         }
       } else {
         Retractions.Selection selection =
@@ -205,11 +234,28 @@ final class AuditRetractCommand implements Callable<Integer> {
     return outcome.selected.isEmpty() ? 3 : 0;
   }
 
+  /** One call taking down releases named alike: all with their tenant, or all without. */
+  private Retractions.Bulk retract(
+      Retractions retractions, List<Retractions.Selected> chunk, Caller caller)
+      throws java.sql.SQLException {
+    if (chunk.get(0).tenantId() == null) {
+      return retractions.retractEach(
+          chunk.stream().map(Retractions.Selected::requestId).toList(), reason, dryRun, caller);
+    }
+    return retractions.retractReleases(chunk, reason, dryRun, caller);
+  }
+
   /** What the runs' calls did, together. */
   private static final class Outcome {
     final List<String> selected = new ArrayList<>();
     final List<Retractions.Retracted> retracted = new ArrayList<>();
-    final Map<String, String> skipped = new LinkedHashMap<>();
+
+    /**
+     * Why, by request id: of a request id skipped more than once (for two tenants, or named with
+     * and without one), every reason, each with its tenant ({@link #skippedBy}).
+     */
+    final Map<String, List<Retractions.Skipped>> skipped = new LinkedHashMap<>();
+
     final List<Retractions.Selected> releases = new ArrayList<>();
     final List<Retractions.Skipped> skippedReleases = new ArrayList<>();
     boolean more;
@@ -219,9 +265,40 @@ final class AuditRetractCommand implements Callable<Integer> {
     void add(Retractions.Bulk bulk) {
       selected.addAll(bulk.requestIds());
       retracted.addAll(bulk.retracted());
-      skipped.putAll(bulk.skipped());
+      // From each skipped release, not the call's map by request id, which keeps one reason of
+      // an id skipped for two tenants; and added to, not put, so a later call's reason leaves an
+      // earlier one's.
+      for (Retractions.Skipped one : bulk.skippedReleases()) {
+        skipped.computeIfAbsent(one.requestId(), id -> new ArrayList<>()).add(one);
+      }
       releases.addAll(bulk.releases());
       skippedReleases.addAll(bulk.skippedReleases());
+    }
+
+    /**
+     * The {@code skipped} printed: by request id, its reason; of one skipped more than once, each
+     * reason after its tenant ("tenant acme: ...; tenant globex: ..."), none lost.
+     */
+    Map<String, String> skippedBy() {
+      Map<String, String> byId = new LinkedHashMap<>();
+      skipped.forEach(
+          (id, ones) ->
+              byId.put(
+                  id,
+                  ones.size() == 1
+                      ? ones.get(0).reason()
+                      : String.join(
+                          "; ",
+                          ones.stream()
+                              .map(
+                                  one ->
+                                      (one.tenantId() == null
+                                              ? "no tenant named"
+                                              : "tenant " + one.tenantId())
+                                          + ": "
+                                          + one.reason())
+                              .toList())));
+      return byId;
     }
 
     ObjectNode json(ObjectMapper mapper, boolean dryRun) {
@@ -239,7 +316,7 @@ final class AuditRetractCommand implements Callable<Integer> {
             .put("actionId", one.actionId())
             .put("retractedAt", one.retractedAt().toString());
       }
-      out.set("skipped", mapper.valueToTree(skipped));
+      out.set("skipped", mapper.valueToTree(skippedBy()));
       // As the API answers (forty-ninth session): each release with its tenant, since two tenants
       // may use one request id; requestIds and skipped stay for the scripts that read them.
       ArrayNode selectedReleases = out.putArray("releases");
@@ -279,28 +356,63 @@ final class AuditRetractCommand implements Callable<Integer> {
   }
 
   /**
-   * The ids named, each once, in order.
+   * The releases named, each once, in order: a request id, and the tenant whose release comes down
+   * (null where none was named: the only tenant's).
    *
    * @param passedOver lines of a what-if run that do not hold a released output
    */
-  record Named(List<String> ids, int passedOver) {}
+  record Named(List<Retractions.Selected> releases, int passedOver) {
+    /** The request ids named, in order (one named for two tenants twice). */
+    List<String> ids() {
+      return releases.stream().map(Retractions.Selected::requestId).toList();
+    }
+  }
 
   private Named named() throws IOException {
-    Set<String> ids = new LinkedHashSet<>();
+    Set<Retractions.Selected> releases = new LinkedHashSet<>();
     for (String id : requests) {
-      ids.add(requireId(id, "--request"));
+      releases.add(new Retractions.Selected(requireId(id, "--request"), tenant));
     }
     int passedOver = 0;
     if (idsFrom != null) {
       Named read = idsFrom.equals("-") ? read(System.in, "standard input") : read(Path.of(idsFrom));
-      ids.addAll(read.ids());
+      for (Retractions.Selected release : read.releases()) {
+        releases.add(asTenant(release));
+      }
       passedOver = read.passedOver();
     }
-    if (ids.size() > MAX_IDS) {
+    if (releases.size() > MAX_IDS) {
       throw new IllegalArgumentException(
-          ids.size() + " request ids named; one run takes at most " + MAX_IDS + ": split the list");
+          releases.size()
+              + " request ids named; one run takes at most "
+              + MAX_IDS
+              + ": split the list");
     }
-    return new Named(List.copyOf(ids), passedOver);
+    return new Named(List.copyOf(releases), passedOver);
+  }
+
+  /**
+   * A release read from the file, as {@code --tenant}'s where the line names no tenant; refused
+   * where it names another tenant than {@code --tenant}.
+   */
+  private Retractions.Selected asTenant(Retractions.Selected release) {
+    if (tenant == null) {
+      return release;
+    }
+    if (release.tenantId() == null) {
+      return new Retractions.Selected(release.requestId(), tenant);
+    }
+    if (!release.tenantId().equals(tenant)) {
+      throw new IllegalArgumentException(
+          "--ids-from names request "
+              + release.requestId()
+              + " of tenant "
+              + release.tenantId()
+              + ", not of --tenant "
+              + tenant
+              + ": leave --tenant out to take each line's tenant, or split the file");
+    }
+    return release;
   }
 
   static Named read(Path file) throws IOException {
@@ -348,7 +460,7 @@ final class AuditRetractCommand implements Callable<Integer> {
         new ObjectMapper()
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-    Set<String> ids = new LinkedHashSet<>();
+    Set<Retractions.Selected> releases = new LinkedHashSet<>();
     int passedOver = 0;
     int number = 0;
     for (String line : text.lines().toList()) {
@@ -359,7 +471,13 @@ final class AuditRetractCommand implements Callable<Integer> {
         continue;
       }
       if (!entry.startsWith("{")) {
-        ids.add(requireId(entry, where));
+        int comma = entry.indexOf(',');
+        releases.add(
+            comma < 0
+                ? new Retractions.Selected(requireId(entry, where), null)
+                : new Retractions.Selected(
+                    requireId(entry.substring(0, comma).strip(), where),
+                    requireTenant(entry.substring(comma + 1).strip(), where)));
         continue;
       }
       JsonNode row;
@@ -382,13 +500,20 @@ final class AuditRetractCommand implements Callable<Integer> {
         throw new IllegalArgumentException(where + ": requestId is not a string");
       }
       String id = requireId(row.get("requestId").asText(), where);
+      String tenantId = null;
+      if (row.hasNonNull("tenantId")) {
+        if (!row.get("tenantId").isTextual()) {
+          throw new IllegalArgumentException(where + ": tenantId is not a string");
+        }
+        tenantId = requireTenant(row.get("tenantId").asText(), where);
+      }
       if (row.has("outcome") && !heldNowReleasedThen(row)) {
         passedOver++; // a what-if row whose candidate would not hold a released output
         continue;
       }
-      ids.add(id);
+      releases.add(new Retractions.Selected(id, tenantId));
     }
-    return new Named(List.copyOf(ids), passedOver);
+    return new Named(List.copyOf(releases), passedOver);
   }
 
   /** A what-if row of a released output that the candidate would hold (REVIEW or BLOCK). */
@@ -397,6 +522,20 @@ final class AuditRetractCommand implements Callable<Integer> {
     return row.path("outcome").asText("").equals("CHANGED")
         && row.path("recorded").asText("").equals("RELEASE")
         && (candidate.equals("REVIEW") || candidate.equals("BLOCK"));
+  }
+
+  private static String requireTenant(String tenantId, String where) {
+    if (!TenantIds.isValid(tenantId)) {
+      String shown = tenantId.length() > 64 ? tenantId.substring(0, 64) + "..." : tenantId;
+      throw new IllegalArgumentException(
+          where
+              + ": '"
+              + shown.replaceAll("\\p{Cntrl}", "?")
+              + "' is not a tenant id ("
+              + TenantIds.RULE
+              + ")");
+    }
+    return tenantId;
   }
 
   private static String requireId(String id, String where) {

@@ -210,6 +210,87 @@ class AuditRetractCommandITCase {
         .isEqualTo(skippedReleases.get(1).path("reason").asText());
   }
 
+  /**
+   * A request id two tenants released under, named by id: with {@code --tenant}, or with its tenant
+   * on the {@code --ids-from} line, that tenant's release comes down (reported by the forty-ninth
+   * session: it was skipped, exit 4, and the skip told the command-line user to put "tenantId" in
+   * the API's body).
+   */
+  @Test
+  void shouldTakeDownTheReleaseOfTheTenantNamedOfARequestIdTwoTenantsUse(@TempDir Path dir)
+      throws Exception {
+    sharedBy("twice", "acme", "globex");
+    sharedBy("again", "acme", "globex");
+
+    CommandRun unnamed = run("--request", "twice", "--dry-run");
+    assertThat(unnamed.code()).as(unnamed.err()).isEqualTo(4);
+    assertThat(JSON.readTree(unnamed.out()).path("skipped").path("twice").asText())
+        .contains("released for more than one tenant (acme, globex)")
+        .contains("--tenant TENANT with --request or --ids-from")
+        .doesNotContain("in the body");
+
+    CommandRun acme = run("--request", "twice", "--tenant", "acme", "--reason", "T-50");
+    assertThat(acme.code()).as(acme.err()).isZero();
+    JsonNode taken = JSON.readTree(acme.out());
+    assertThat(taken.path("retracted")).hasSize(1);
+    assertThat(taken.path("retracted").get(0).path("tenantId").asText()).isEqualTo("acme");
+    assertThat(taken.path("releases").get(0).path("tenantId").asText()).isEqualTo("acme");
+    assertThat(count("select count(*) from content_retraction where request_id = 'twice'"))
+        .isEqualTo(1);
+
+    Path ids = dir.resolve("ids.txt");
+    Files.writeString(
+        ids,
+        String.join(
+            "\n",
+            "twice,globex",
+            " again , acme ",
+            "{\"requestId\": \"again\", \"tenantId\": \"globex\"}"));
+    CommandRun file = run("--ids-from", ids.toString(), "--reason", "T-50");
+    assertThat(file.code()).as(file.err()).isZero();
+    JsonNode fromFile = JSON.readTree(file.out());
+    assertThat(fromFile.path("retracted")).hasSize(3);
+    assertThat(count("select count(*) from content_retraction where request_id = 'twice'"))
+        .as("globex's too now")
+        .isEqualTo(2);
+    assertThat(count("select count(*) from content_retraction where request_id = 'again'"))
+        .isEqualTo(2);
+
+    Files.writeString(ids, "twice,globex\n");
+    CommandRun other = run("--ids-from", ids.toString(), "--tenant", "acme", "--dry-run");
+    assertThat(other.code()).isEqualTo(2);
+    assertThat(other.err()).contains("names request twice of tenant globex, not of --tenant acme");
+    Files.writeString(ids, "twice,not a tenant\n");
+    CommandRun badTenant = run("--ids-from", ids.toString(), "--dry-run");
+    assertThat(badTenant.code()).isEqualTo(2);
+    assertThat(badTenant.err()).contains("ids.txt line 1: 'not a tenant' is not a tenant id");
+  }
+
+  /**
+   * A request id skipped more than once in a run, here for two tenants in one call and without a
+   * tenant in another: {@code skipped} keeps every reason (reported by the forty-ninth session: one
+   * reason per request id, a later call's put over an earlier one's).
+   */
+  @Test
+  void shouldKeepEveryReasonARequestIdWasSkippedFor(@TempDir Path dir) throws Exception {
+    sharedBy("both", "acme", "globex");
+    run("--request", "both", "--tenant", "acme", "--reason", "first");
+    run("--request", "both", "--tenant", "globex", "--reason", "first");
+    Path ids = dir.resolve("ids.txt");
+    Files.writeString(ids, "both,acme\nboth,globex\nboth\n");
+
+    CommandRun again = run("--ids-from", ids.toString(), "--reason", "again");
+
+    assertThat(again.code()).as(again.err()).isEqualTo(4);
+    JsonNode answer = JSON.readTree(again.out());
+    assertThat(answer.path("skippedReleases")).hasSize(3);
+    String reasons = answer.path("skipped").path("both").asText();
+    assertThat(reasons)
+        .contains("tenant acme: The released output")
+        .contains("tenant globex: The released output")
+        .contains("no tenant named: Request both was released for more than one tenant");
+  }
+
   @Test
   void shouldRefuseAnUnclearSelection(@TempDir Path dir) throws Exception {
     assertThat(run("--reason", "x").err()).contains("one or the other");
@@ -217,8 +298,10 @@ class AuditRetractCommandITCase {
         .contains("one or the other");
     assertThat(run("--released-from", T0.toString(), "--dry-run").err())
         .contains("needs both --released-from and --released-before");
-    assertThat(run("--request", "a", "--tenant", "acme", "--dry-run").err())
+    assertThat(run("--request", "a", "--include-reviewed", "--dry-run").err())
         .contains("select within a release window");
+    assertThat(run("--request", "a", "--tenant", "not a tenant", "--dry-run").err())
+        .contains("--tenant: 'not a tenant' is not a tenant id");
     assertThat(run("--request", "bad id", "--dry-run").err())
         .contains("--request: 'bad id' is not a request id");
     Path bad = dir.resolve("bad.txt");
@@ -268,6 +351,31 @@ class AuditRetractCommandITCase {
       all.addAll(story);
     }
     new AuditWriter(database.dataSource(), Clock.systemUTC()).write(all);
+  }
+
+  /** A request id two tenants each submitted and released under (each with its own ids). */
+  private void sharedBy(String requestId, String... tenants) throws Exception {
+    List<IncomingEvent> events = new ArrayList<>();
+    for (String tenant : tenants) {
+      events.add(
+          incoming(
+              Topics.GENERATION_REQUESTS.name(),
+              StoreEvents.request(
+                  EventIds.nameBased("request", requestId, tenant),
+                  requestId,
+                  tenant,
+                  T0.minusSeconds(5))));
+      events.add(
+          incoming(
+              Topics.CONTENT_RELEASED.name(),
+              io.genguard.events.v1.ReleaseGateOutcome.newBuilder(
+                      StoreEvents.released(requestId, tenant, T0))
+                  .setEventId(EventIds.nameBased("gate", requestId, tenant))
+                  .setOutputId(EventIds.nameBased("output", requestId, tenant))
+                  .setVerdictId(EventIds.nameBased("verdict", requestId, tenant))
+                  .build()));
+    }
+    write(events);
   }
 
   /** A request and the gate's release of its output, decided at {@code at}. */

@@ -3,6 +3,7 @@ package io.genguard.stack.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.genguard.audit.release.Retractions;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +38,36 @@ class AuditRetractIdsTest {
         .as("each once, in order; what-if rows only where a release would now be held")
         .containsExactly("req-1", "req-2", "req-3", "req-4", "req-5");
     assertThat(named.passedOver()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldTakeTheTenantALineNames() {
+    AuditRetractCommand.Named named =
+        AuditRetractCommand.parse(
+            String.join(
+                "\n",
+                "req-1, acme",
+                "req-1",
+                "req-1,globex",
+                "{\"requestId\": \"req-2\", \"tenantId\": \"acme\"}",
+                "{\"requestId\": \"req-3\", \"tenantId\": null}",
+                "req-1,acme"),
+            "ids.txt");
+
+    assertThat(named.releases())
+        .containsExactly(
+            new Retractions.Selected("req-1", "acme"),
+            new Retractions.Selected("req-1", null),
+            new Retractions.Selected("req-1", "globex"),
+            new Retractions.Selected("req-2", "acme"),
+            new Retractions.Selected("req-3", null));
+    assertThatThrownBy(() -> AuditRetractCommand.parse("req-1,\n", "ids.txt"))
+        .hasMessageContaining("ids.txt line 1: '' is not a tenant id");
+    assertThatThrownBy(() -> AuditRetractCommand.parse("req-1,a,b\n", "ids.txt"))
+        .hasMessageContaining("ids.txt line 1: 'a,b' is not a tenant id");
+    assertThatThrownBy(
+            () -> AuditRetractCommand.parse("{\"requestId\": \"r\", \"tenantId\": 7}", "ids.txt"))
+        .hasMessageContaining("ids.txt line 1: tenantId is not a string");
   }
 
   @Test

@@ -3,9 +3,13 @@ package io.genguard.stack.cli;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.GenerationCost;
+import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModelRef;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.SamplingParameters;
+import io.genguard.events.v1.WatermarkInfo;
 import io.genguard.schemas.ContentHash;
 import io.genguard.schemas.EventIds;
 import java.time.Instant;
@@ -54,6 +58,49 @@ final class StoreEvents {
         .setReasons(List.of("every score below its threshold"))
         .setAttributes(Map.of())
         .setDecidedAt(at)
+        .build();
+  }
+
+  /** The generator's answer {@code text} to the request, generated at {@code at}. */
+  static GenerationOutput output(String requestId, String tenant, String text, Instant at) {
+    return GenerationOutput.newBuilder()
+        .setEventId(EventIds.nameBased("output-event", requestId))
+        .setOutputId(EventIds.nameBased("output", requestId))
+        .setRequestId(requestId)
+        .setTenantId(tenant)
+        .setText(text)
+        .setModel(
+            ModelRef.newBuilder()
+                .setName("builtin-kn")
+                .setVersion("3")
+                .setBackend("builtin")
+                .build())
+        .setParameters(
+            SamplingParameters.newBuilder()
+                .setMaxTokens(40)
+                .setTemperature(0.8)
+                .setTopK(40)
+                .setTopP(0.95)
+                .setSeed(7L)
+                .build())
+        .setWatermark(
+            WatermarkInfo.newBuilder()
+                .setScheme("kgw-selfhash")
+                .setKeyId("key-1")
+                .setGamma(0.25)
+                .setDelta(2.0)
+                .setContextWidth(1)
+                .build())
+        .setCost(
+            GenerationCost.newBuilder()
+                .setPromptTokens(5)
+                .setOutputTokens(12)
+                .setComputeMillis(30)
+                .setDevice("cpu")
+                .setEnergyJoules(0.4)
+                .build())
+        .setAttributes(Map.of())
+        .setGeneratedAt(at)
         .build();
   }
 }

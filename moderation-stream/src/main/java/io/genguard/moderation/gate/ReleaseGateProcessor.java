@@ -244,14 +244,17 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       if (topic.equals(Topics.GENERATION_OUTPUTS.name())) {
         GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(record.value());
         requireBoundedIds(output.getRequestId(), output.getOutputId());
+        requireKeyable(output.getRequestId(), output.getTenantId());
         onOutput(output, source, record);
       } else if (topic.equals(Topics.MODERATION_VERDICTS.name())) {
         ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(record.value());
         requireBoundedIds(verdict.getRequestId(), verdict.getOutputId());
+        requireKeyable(verdict.getRequestId(), verdict.getTenantId());
         onVerdict(verdict, source, record);
       } else if (topic.equals(Topics.REVIEW_DECISIONS.name())) {
         ReviewDecision review = Topics.REVIEW_DECISIONS.codec().decode(record.value());
         requireBoundedIds(review.getRequestId(), review.getOutputId());
+        requireKeyable(review.getRequestId(), review.getTenantId());
         onReview(review, source, record);
       } else if (topic.equals(Topics.AUDIT_ERASURES.name())) {
         ErasureNotice notice = Topics.AUDIT_ERASURES.codec().decode(record.value());
@@ -305,11 +308,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     try {
       request = Topics.GENERATION_REQUESTS.codec().decode(record.value());
       requireBoundedId("request id", request.getRequestId());
+      requireKeyable(request.getRequestId(), request.getTenantId());
     } catch (EventDecodingException e) {
       return;
     }
-    String requestId = request.getRequestId();
     String tenant = request.getTenantId();
+    String requestId = storeKey(request.getRequestId(), tenant);
     GateEntry entry = store.get(requestId);
     long now = clock.millis();
     if (entry == null) {
@@ -442,6 +446,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private void forgedOut(
       String topic, String requestId, byte[] payload, String reason, String which) {
     RecordMetadata now = context.recordMetadata().orElseThrow();
+    requestId = requestIdOf(requestId);
     if (forgedOutputs++ == 0) {
       firstForged = requestId;
     }
@@ -549,7 +554,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private void onOutput(
       GenerationOutput output, RecordMetadata source, Record<byte[], byte[]> record) {
     byte[] bytes = record.value();
-    String requestId = output.getRequestId();
+    String requestId = storeKey(output.getRequestId(), output.getTenantId());
     GateEntry entry = current(requestId);
     if (entry.requestTenant() != null && !entry.requestTenant().equals(output.getTenantId())) {
       otherTenant(
@@ -558,7 +563,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           otherTenantReason(
               "output " + output.getOutputId(),
               output.getTenantId(),
-              requestId,
+              output.getRequestId(),
               entry.requestTenant()));
       return;
     }
@@ -590,7 +595,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     if (entry.output() != null || entry.state() != GateEntry.State.WAITING) {
       // Duplicate delivery, or already decided: an output the audit service sent again included.
       if (ignoredOutputs++ == 0) {
-        firstIgnored = requestId;
+        firstIgnored = requestIdOf(requestId);
       }
       restate(requestId, entry, output);
       return;
@@ -620,7 +625,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       LOG.warn(
           "Quarantined the output of request {}: generated at {}, outside the gate's memory of"
               + " decisions",
-          LogText.quoted(requestId),
+          LogText.quoted(output.getRequestId()),
           output.getGeneratedAt());
       return;
     }
@@ -640,7 +645,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     if (ignoredOutputs++ == 0) {
-      firstIgnored = requestId;
+      firstIgnored = requestIdOf(requestId);
     }
   }
 
@@ -653,10 +658,11 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * of another output of the request (a second output, which exactly-once rules out) and a copy of
    * one still waiting for its verdict get nothing.
    */
-  private void restate(String requestId, GateEntry entry, GenerationOutput copy) {
+  private void restate(String key, GateEntry entry, GenerationOutput copy) {
     if (!copy.getOutputId().equals(entry.outputId())) {
       return;
     }
+    String requestId = copy.getRequestId();
     if (entry.state() == GateEntry.State.HELD) {
       GenerationOutput held = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
       ModerationVerdict verdict =
@@ -681,8 +687,15 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       GateDecisionRestated restated =
           GateDecisionRestated.newBuilder()
               .setEventId(
-                  EventIds.nameBased(
-                      "gate-restated", requestId, entry.outputId(), entry.state().name()))
+                  stateFormat >= TENANT_KEYED_FORMAT
+                      ? EventIds.nameBased(
+                          "gate-restated",
+                          requestId,
+                          copy.getTenantId(),
+                          entry.outputId(),
+                          entry.state().name())
+                      : EventIds.nameBased(
+                          "gate-restated", requestId, entry.outputId(), entry.state().name()))
               .setRequestId(requestId)
               .setTenantId(copy.getTenantId())
               .setOutputId(entry.outputId())
@@ -741,7 +754,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   private void onVerdict(
       ModerationVerdict verdict, RecordMetadata source, Record<byte[], byte[]> record) {
-    String requestId = verdict.getRequestId();
+    String requestId = storeKey(verdict.getRequestId(), verdict.getTenantId());
     GateEntry entry = current(requestId);
     if (entry.requestTenant() != null && !entry.requestTenant().equals(verdict.getTenantId())) {
       otherTenant(
@@ -750,7 +763,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           otherTenantReason(
               "verdict " + verdict.getVerdictId(),
               verdict.getTenantId(),
-              requestId,
+              verdict.getRequestId(),
               entry.requestTenant()));
       return;
     }
@@ -892,6 +905,75 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   private static boolean isContenderKey(String key) {
     return key.indexOf(CONTENDER_SEPARATOR) >= 0;
+  }
+
+  /**
+   * The state format from which the store is keyed by request id and tenant ({@link #storeKey}).
+   */
+  static final int TENANT_KEYED_FORMAT = 4;
+
+  /**
+   * What ends a request id in the store key of one tenant's entry for it (format 4: {@link
+   * #storeKey}); no request id holds it.
+   */
+  static final char TENANT_SEPARATOR = '\u0001';
+
+  /**
+   * The key of the request's entry for {@code tenant}. Below format 4 the request id itself: one
+   * entry a request id, its first request's tenant's. From format 4 the request id, {@link
+   * #TENANT_SEPARATOR} and the tenant, so that two tenants' requests under one id are decided each
+   * on its own; but an entry an earlier gate wrote under the request id alone is still found and
+   * used (the request goes on as before the upgrade, until the sweep forgets it) where the tenant
+   * has no entry of its own and the old one is not known to be another tenant's, so that an upgrade
+   * with requests in flight loses none and decides none twice.
+   */
+  private String storeKey(String requestId, String tenant) {
+    if (stateFormat < TENANT_KEYED_FORMAT) {
+      return requestId;
+    }
+    String key = requestId + TENANT_SEPARATOR + tenant;
+    if (store.get(key) != null) {
+      return key;
+    }
+    GateEntry old = store.get(requestId);
+    if (old != null && (old.requestTenant() == null || old.requestTenant().equals(tenant))) {
+      return requestId;
+    }
+    return key;
+  }
+
+  /** The request id of a store key (either layout, or a contender's). */
+  static String requestIdOf(String key) {
+    int end = key.length();
+    int tenant = key.indexOf(TENANT_SEPARATOR);
+    int contender = key.indexOf(CONTENDER_SEPARATOR);
+    if (tenant >= 0) {
+      end = tenant;
+    }
+    if (contender >= 0 && contender < end) {
+      end = contender;
+    }
+    return key.substring(0, end);
+  }
+
+  /**
+   * From format 4, a request id and tenant that make a store key no other pair makes: no request id
+   * holds {@link #TENANT_SEPARATOR}, and no tenant {@link #CONTENDER_SEPARATOR} (a tenant's key
+   * would be another's contender key) or the separator.
+   */
+  private void requireKeyable(String requestId, String tenant) {
+    if (stateFormat < TENANT_KEYED_FORMAT || keyable(requestId, tenant)) {
+      return;
+    }
+    throw new EventDecodingException(
+        "The request id holds a U+0001 character, or the tenant id a U+0000 or U+0001 character:"
+            + " the gate keys its store by both");
+  }
+
+  private static boolean keyable(String requestId, String tenant) {
+    return requestId.indexOf(TENANT_SEPARATOR) < 0
+        && (tenant == null
+            || (tenant.indexOf(TENANT_SEPARATOR) < 0 && tenant.indexOf(CONTENDER_SEPARATOR) < 0));
   }
 
   /**
@@ -1115,7 +1197,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     ReleaseGateOutcome withoutText =
         ReleaseGateOutcome.newBuilder(lighter)
             .setEventId(
-                eventId(outcome.getRequestId(), written, outcome.getBasis(), outcome.getReviewId()))
+                eventId(
+                    outcome.getRequestId(),
+                    tenantOfEventId(outcome),
+                    written,
+                    outcome.getBasis(),
+                    outcome.getReviewId()))
             .setOutcome(written)
             .setText("")
             .setReasons(reasons)
@@ -1139,11 +1226,43 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    */
   private void onErasure(ErasureNotice notice) {
     String requestId = notice.getRequestId();
+    String tenant = notice.getTenantId();
+    if (stateFormat < TENANT_KEYED_FORMAT
+        || (tenant != null && !tenant.isBlank() && keyable(requestId, tenant))) {
+      erase(storeKey(requestId, tenant), notice);
+      return;
+    }
+    // A notice without its tenant (a request the audit service knows only from dead letters), or
+    // with ids that make no key (never dead-lettered: an erasure must not be lost), erases every
+    // tenant's entry under the request id (erasing is the safe direction), and
+    // where there is none, a marker under the request id alone, which every tenant's records of
+    // the request find (see storeKey), as before.
+    List<String> keys = new ArrayList<>();
+    if (store.get(requestId) != null) {
+      keys.add(requestId);
+    }
+    try (KeyValueIterator<String, GateEntry> tenants =
+        store.range(requestId + TENANT_SEPARATOR, requestId + (char) (TENANT_SEPARATOR + 1))) {
+      while (tenants.hasNext()) {
+        String key = tenants.next().key;
+        if (!isContenderKey(key)) {
+          keys.add(key);
+        }
+      }
+    }
+    if (keys.isEmpty()) {
+      keys.add(requestId);
+    }
+    keys.forEach(key -> erase(key, notice));
+  }
+
+  /** Erases the request's entry under {@code requestId} (its store key). */
+  private void erase(String requestId, ErasureNotice notice) {
     GateEntry entry = current(requestId);
     if (entry.state().isFinal()) {
       LOG.info(
           "Erasure of request {} changes nothing at the gate: already {}",
-          LogText.quoted(requestId),
+          LogText.quoted(notice.getRequestId()),
           entry.state());
       return;
     }
@@ -1200,7 +1319,8 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   private void onReview(
       ReviewDecision review, RecordMetadata source, Record<byte[], byte[]> record) {
     String requestId = review.getRequestId();
-    GateEntry entry = store.get(requestId);
+    String key = storeKey(requestId, review.getTenantId());
+    GateEntry entry = store.get(key);
     if (entry != null && entry.state().isFinal()) {
       if (entry.state() == GateEntry.State.RELEASED && review.getAction() == ReviewAction.REJECT) {
         // Released on a verdict that came after the output was held, before this rejection: the
@@ -1258,7 +1378,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     String holds = verdict == null ? "" : verdict.getVerdictId();
     boolean otherVerdict = decidedOn != null && !decidedOn.equals(holds);
     if (approved && otherVerdict) {
-      holdAgain(requestId, output, verdict, review);
+      holdAgain(key, output, verdict, review);
       return;
     }
     List<String> reasons =
@@ -1277,7 +1397,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
             + on
             + expired);
     publish(
-        requestId,
+        key,
         entry,
         outcome(
             output,
@@ -1317,14 +1437,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
             review.getReviewId(),
             reasons);
     context.forward(
-        new Record<>(requestId, fitted(hold).bytes(), clock.millis()),
+        new Record<>(output.getRequestId(), fitted(hold).bytes(), clock.millis()),
         ReleaseGateTopology.sinkName(Topics.REVIEW_PENDING));
     LOG.warn(
         "Review {} by {} approved request {} {}, but the output is held on {} now: not released,"
             + " its hold written again for a person to decide under that verdict",
         review.getReviewId(),
         review.getReviewer(),
-        requestId,
+        output.getRequestId(),
         decidedOnText(review.getVerdictId()),
         verdict == null ? "no verdict" : "verdict " + verdict.getVerdictId());
   }
@@ -1368,7 +1488,13 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       String reviewId,
       List<String> reasons) {
     return ReleaseGateOutcome.newBuilder()
-        .setEventId(eventId(output.getRequestId(), outcome, basis, reviewId))
+        .setEventId(
+            eventId(
+                output.getRequestId(),
+                stateFormat >= TENANT_KEYED_FORMAT ? output.getTenantId() : null,
+                outcome,
+                basis,
+                reviewId))
         .setRequestId(output.getRequestId())
         .setOutputId(output.getOutputId())
         .setTenantId(output.getTenantId())
@@ -1387,10 +1513,29 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         .build();
   }
 
+  /**
+   * The outcome's event id, made from what it decides, so that the outcome written again is the
+   * same event; from format 4 with the tenant ({@code tenant}; null: without), so that two tenants'
+   * outcomes under one request id are two events, not one the audit log keeps once.
+   */
   private static String eventId(
-      String requestId, GateOutcome outcome, GateBasis basis, String reviewId) {
-    return EventIds.nameBased(
-        "gate", requestId, outcome.name(), basis.name(), reviewId == null ? "" : reviewId);
+      String requestId, String tenant, GateOutcome outcome, GateBasis basis, String reviewId) {
+    String review = reviewId == null ? "" : reviewId;
+    return tenant == null
+        ? EventIds.nameBased("gate", requestId, outcome.name(), basis.name(), review)
+        : EventIds.nameBased("gate", requestId, tenant, outcome.name(), basis.name(), review);
+  }
+
+  /** The tenant {@code outcome}'s event id was made with, or null where it was made without. */
+  private static String tenantOfEventId(ReleaseGateOutcome outcome) {
+    String without =
+        eventId(
+            outcome.getRequestId(),
+            null,
+            outcome.getOutcome(),
+            outcome.getBasis(),
+            outcome.getReviewId());
+    return outcome.getEventId().equals(without) ? null : outcome.getTenantId();
   }
 
   private void deadLetter(RecordMetadata source, Record<byte[], byte[]> record, Exception error) {
@@ -1522,7 +1667,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           "Forgot {} verdicts whose outputs did not come within {} (first: request {})",
           orphanedVerdicts.size(),
           timings.decisionRetention(),
-          LogText.quoted(orphanedVerdicts.get(0)));
+          LogText.quoted(requestIdOf(orphanedVerdicts.get(0))));
     }
     unclocked.forEach(key -> store.put(key, store.get(key).clockStarted(now)));
     List<String> held = late.subList(0, Math.min(late.size(), maxHoldsPerSweep));
@@ -1559,7 +1704,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
               + " for the next sweeps)",
           held.size() - forgedDecided,
           timings.verdictTimeout(),
-          LogText.quoted(held.get(0)),
+          LogText.quoted(requestIdOf(held.get(0))),
           late.size() - held.size());
     }
     sweepPieces++;

@@ -39,7 +39,8 @@ public final class ReleaseGateTopology {
   private ReleaseGateTopology() {}
 
   /**
-   * The format of the gate's state-store entries to write, 1, 2 or 3 (default): 2 lacks the
+   * The format of the gate's state-store entries to write, 1, 2, 3 (default) or 4: 4 keys them by
+   * request id and tenant (3 by request id alone, one tenant's request a request id); 2 lacks the
    * request's tenant, so the gate ignores gen.requests and an output or verdict under another
    * tenant than its request's is not told apart (it decides as before the forty-third session), but
    * a gate from before the forty-third session can read it; 1 also lacks the outcome's event id and
@@ -51,6 +52,18 @@ public final class ReleaseGateTopology {
 
   /** The entry format a gate writes unless {@link #STATE_FORMAT} says otherwise. */
   public static final int LATEST_STATE_FORMAT = GateEntry.FORMAT;
+
+  /**
+   * The format that keys the store by request id and tenant, its entries written as in format 3, so
+   * that two tenants' requests under one request id are each decided (an entry written under the
+   * request id alone is still found and used): chosen with {@link #STATE_FORMAT}, not yet the
+   * default, since a gate that writes it cannot be rolled back to one that writes an older format
+   * without losing the entries it keyed so (docs/OPERATIONS.md).
+   */
+  public static final int TENANT_KEYED_STATE_FORMAT = ReleaseGateProcessor.TENANT_KEYED_FORMAT;
+
+  /** The highest format {@link #STATE_FORMAT} may name. */
+  public static final int HIGHEST_STATE_FORMAT = TENANT_KEYED_STATE_FORMAT;
 
   public static Topology buildTopology(Clock clock, GateTimings timings) {
     return buildTopology(clock, timings, LATEST_STATE_FORMAT);
@@ -79,6 +92,10 @@ public final class ReleaseGateTopology {
       int maxHoldsPerSweep,
       int stateFormat,
       Duration sweepPiece) {
+    if (stateFormat < 1 || stateFormat > HIGHEST_STATE_FORMAT) {
+      throw new IllegalArgumentException(
+          "gate state format must be 1, 2, 3 or " + HIGHEST_STATE_FORMAT + ", was " + stateFormat);
+    }
     Topology topology = new Topology();
     // Read raw bytes so undecodable records reach the processor, which dead-letters them.
     String[] sources = {
@@ -119,7 +136,7 @@ public final class ReleaseGateTopology {
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(STATE_STORE),
                 Serdes.String(),
-                GateEntry.serde(stateFormat))
+                GateEntry.serde(Math.min(stateFormat, GateEntry.FORMAT)))
             .withLoggingEnabled(
                 Map.of(
                     TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG,

@@ -1323,8 +1323,8 @@ class ReleaseGateTopologyTest {
     assertThatThrownBy(
             () ->
                 ReleaseGateTopology.buildTopology(
-                    clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), 4))
-        .hasMessageContaining("gate entry format must be 1, 2 or 3, was 4");
+                    clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), 5))
+        .hasMessageContaining("gate state format must be 1, 2, 3 or 4, was 5");
   }
 
   @Test

@@ -14,7 +14,7 @@ import java.util.Map;
  * @param replicationFactor replication of the gate's internal topics (changelog, repartition)
  * @param timings the decision retention and the verdict timeout ({@link GateTimings}' keys)
  * @param stateFormat the format of the state-store entries it writes ({@link
- *     ReleaseGateTopology#STATE_FORMAT}: 1, 2 or 3)
+ *     ReleaseGateTopology#STATE_FORMAT}: 1, 2, 3 or 4)
  */
 public record ReleaseGateSettings(
     Path stateDir, int replicationFactor, GateTimings timings, int stateFormat) {
@@ -26,11 +26,11 @@ public record ReleaseGateSettings(
       throw new IllegalArgumentException(
           REPLICATION_FACTOR + " must be at least 1, was " + replicationFactor);
     }
-    if (stateFormat < 1 || stateFormat > ReleaseGateTopology.LATEST_STATE_FORMAT) {
+    if (stateFormat < 1 || stateFormat > ReleaseGateTopology.HIGHEST_STATE_FORMAT) {
       throw new IllegalArgumentException(
           ReleaseGateTopology.STATE_FORMAT
-              + " must be 1, 2 or "
-              + ReleaseGateTopology.LATEST_STATE_FORMAT
+              + " must be 1, 2, 3 or "
+              + ReleaseGateTopology.HIGHEST_STATE_FORMAT
               + ", was "
               + stateFormat);
     }

@@ -33,6 +33,12 @@ class ReleaseGateSettingsTest {
                 .stateFormat())
         .as("kept readable by a gate from before format 2")
         .isEqualTo(1);
+    assertThat(
+            ReleaseGateSettings.fromEnvironment(
+                    Map.of("GENGUARD_GATE_STATE_FORMAT", "4"), Path.of("/data"))
+                .stateFormat())
+        .as("keyed by request id and tenant")
+        .isEqualTo(4);
   }
 
   @Test
@@ -51,7 +57,7 @@ class ReleaseGateSettingsTest {
     assertThatThrownBy(
             () ->
                 ReleaseGateSettings.fromEnvironment(
-                    Map.of("GENGUARD_GATE_STATE_FORMAT", "4"), Path.of("/data")))
-        .hasMessageContaining("GENGUARD_GATE_STATE_FORMAT must be 1, 2 or 3, was 4");
+                    Map.of("GENGUARD_GATE_STATE_FORMAT", "5"), Path.of("/data")))
+        .hasMessageContaining("GENGUARD_GATE_STATE_FORMAT must be 1, 2, 3 or 4, was 5");
   }
 }

@@ -1,0 +1,417 @@
+package io.genguard.moderation.gate;
+
+import static io.genguard.moderation.fixtures.Events.output;
+import static io.genguard.moderation.fixtures.Events.review;
+import static io.genguard.moderation.fixtures.Events.verdict;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.genguard.events.v1.DeadLetter;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.ErasureCause;
+import io.genguard.events.v1.ErasureNotice;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateDecisionRestated;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.ReleaseGateOutcome;
+import io.genguard.events.v1.RestatedDecision;
+import io.genguard.events.v1.ReviewAction;
+import io.genguard.events.v1.SamplingParameters;
+import io.genguard.moderation.fixtures.Events;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.MovingClock;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The gate with its store keyed by request id and tenant ({@code GENGUARD_GATE_STATE_FORMAT=4}):
+ * two tenants' requests under one request id are each decided, an entry an earlier gate wrote under
+ * the request id alone still decides its request, and one tenant's verdict, review or erasure never
+ * decides another's output.
+ */
+class ReleaseGateTenantKeyedTest {
+  private static final Duration VERDICT_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration RETENTION = Duration.ofDays(1);
+
+  @TempDir Path stateDir;
+  private final MovingClock clock = new MovingClock(Events.NOW);
+  private TopologyTestDriver driver;
+
+  @AfterEach
+  void closeDriver() {
+    if (driver != null) {
+      driver.close();
+    }
+  }
+
+  private void start(int stateFormat) {
+    Properties props = ReleaseGateTopology.streamsConfig("unused:9092", stateDir.toString(), 1);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    driver =
+        new TopologyTestDriver(
+            ReleaseGateTopology.buildTopology(
+                clock, new GateTimings(RETENTION, VERDICT_TIMEOUT), stateFormat),
+            props,
+            Events.NOW);
+  }
+
+  @Test
+  void shouldDecideTwoTenantsOutputsUnderOneRequestId() {
+    // The forty-ninth session's reviews: the store was keyed by request id alone, so a second
+    // tenant's output under the first one's request id was dead-lettered as a copy and never
+    // decided. Keyed by request id and tenant, each is decided on its own verdict and review.
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput acme = output("r-shared", "Acme's text.");
+    GenerationOutput globex = underTenant(acme, "globex", "Globex's text.");
+    sendRequest("r-shared", "acme");
+    sendRequest("r-shared", "globex");
+    send(acme);
+    send(globex);
+    send(verdict(acme, Decision.RELEASE));
+    send(verdict(globex, Decision.REVIEW));
+
+    ReleaseGateOutcome acmeReleased = decode(Topics.CONTENT_RELEASED.name()).get(0);
+    assertThat(acmeReleased.getTenantId()).isEqualTo("acme");
+    assertThat(acmeReleased.getText()).isEqualTo("Acme's text.");
+    assertThat(decode(Topics.REVIEW_PENDING.name()))
+        .singleElement()
+        .satisfies(
+            hold -> {
+              assertThat(hold.getTenantId()).isEqualTo("globex");
+              assertThat(hold.getOutputId()).isEqualTo(globex.getOutputId());
+            });
+    assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name())).isEmpty();
+
+    send(review(globex, ReviewAction.APPROVE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getTenantId()).isEqualTo("globex");
+              assertThat(outcome.getText()).isEqualTo("Globex's text.");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.REVIEW);
+              assertThat(outcome.getEventId())
+                  .as("two tenants' outcomes are two events")
+                  .isNotEqualTo(acmeReleased.getEventId());
+            });
+
+    // Copies of either are restated, never decided again.
+    send(acme);
+    send(globex);
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(restated())
+        .extracting(GateDecisionRestated::getTenantId, GateDecisionRestated::getDecision)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("acme", RestatedDecision.RELEASED),
+            org.assertj.core.groups.Tuple.tuple("globex", RestatedDecision.RELEASED));
+  }
+
+  @Test
+  void shouldDeadLetterTheSecondTenantsOutputAsBeforeBelowFormatFour() {
+    // Format 3 decides as before: one tenant's request a request id.
+    start(3);
+    GenerationOutput acme = output("r-shared-3", "Acme's text.");
+    GenerationOutput globex = underTenant(acme, "globex", "Globex's text.");
+    sendRequest("r-shared-3", "acme");
+    sendRequest("r-shared-3", "globex");
+    send(acme);
+    send(globex);
+    send(verdict(acme, Decision.RELEASE));
+    send(verdict(globex, Decision.REVIEW));
+
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .containsExactly("acme");
+    assertThat(decode(Topics.REVIEW_PENDING.name())).isEmpty();
+    assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name()))
+        .singleElement()
+        .satisfies(dead -> assertThat(dead.getReason()).contains("came under tenant \"globex\""));
+  }
+
+  @Test
+  void shouldDecideAnEntryWrittenUnderTheRequestIdAloneAfterTheUpgrade() {
+    // Entries a format-3 gate wrote (under the request id alone) when the gate is restarted with
+    // format 4: the output waiting for its verdict, and the one held for review, are each decided
+    // once; a copy of the one decided before the upgrade is restated, not decided again.
+    start(3);
+    GenerationOutput waiting = output("r-waiting", "Waited through the upgrade.");
+    GenerationOutput held = output("r-held", "Held through the upgrade.");
+    GenerationOutput decided = output("r-decided", "Released before the upgrade.");
+    for (GenerationOutput output : List.of(waiting, held, decided)) {
+      sendRequest(output.getRequestId(), "acme");
+      send(output);
+    }
+    send(verdict(held, Decision.REVIEW));
+    send(verdict(decided, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).hasSize(1);
+    assertThat(decode(Topics.REVIEW_PENDING.name())).hasSize(1);
+    // What the format-3 gate's store holds, as its changelog restores it into the upgraded one.
+    KeyValueStore<String, GateEntry> before =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    Map<String, GateEntry> entries = new java.util.LinkedHashMap<>();
+    for (String id : List.of("r-waiting", "r-held", "r-decided")) {
+      entries.put(id, before.get(id));
+    }
+    assertThat(entries.get("r-waiting").requestTenant()).isEqualTo("acme");
+    driver.close();
+
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    entries.forEach(store::put);
+
+    send(verdict(waiting, Decision.RELEASE));
+    send(review(held, ReviewAction.APPROVE));
+    send(decided);
+    send(verdict(decided, Decision.RELEASE)); // read again after the upgrade
+
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .extracting(ReleaseGateOutcome::getRequestId, ReleaseGateOutcome::getBasis)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("r-waiting", GateBasis.VERDICT),
+            org.assertj.core.groups.Tuple.tuple("r-held", GateBasis.REVIEW));
+    assertThat(restated())
+        .singleElement()
+        .extracting(GateDecisionRestated::getRequestId)
+        .isEqualTo("r-decided");
+    for (String id : List.of("r-waiting", "r-held", "r-decided")) {
+      assertThat(store.get(id).state()).as(id).isEqualTo(GateEntry.State.RELEASED);
+      assertThat(store.get(tenantKey(id, "acme"))).as("decided under its old key").isNull();
+    }
+    // The second tenant of an id decided before the upgrade gets its own entry.
+    GenerationOutput globex = underTenant(decided, "globex", "Globex's text.");
+    sendRequest("r-decided", "globex");
+    send(globex);
+    send(verdict(globex, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .isEqualTo("globex");
+    assertThat(store.get(tenantKey("r-decided", "globex")).state())
+        .isEqualTo(GateEntry.State.RELEASED);
+  }
+
+  @Test
+  void shouldNeverReleaseAnOutputOnAnotherTenantsVerdictOrReview() {
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput acme = output("r-cross", "Acme's text.");
+    sendRequest("r-cross", "acme");
+    send(acme);
+    // A RELEASE verdict of the same output and text, under another tenant.
+    ModerationVerdict globexVerdict =
+        ModerationVerdict.newBuilder(verdict(acme, Decision.RELEASE)).setTenantId("globex").build();
+    send(globexVerdict);
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name())).isEmpty();
+
+    // Held when its own verdict does not come; another tenant's approval does not release it.
+    advance(VERDICT_TIMEOUT.multipliedBy(2));
+    assertThat(decode(Topics.REVIEW_PENDING.name()))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.VERDICT_TIMEOUT);
+    send(
+        io.genguard.events.v1.ReviewDecision.newBuilder(review(acme, ReviewAction.APPROVE))
+            .setTenantId("globex")
+            .setVerdictId("")
+            .build());
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(deadLetters(Topics.REVIEW_DECISIONS_DLQ.name()))
+        .singleElement()
+        .satisfies(dead -> assertThat(dead.getReason()).contains("not held for review"));
+    assertThat(driver.<String, GateEntry>getKeyValueStore(ReleaseGateTopology.STATE_STORE))
+        .extracting(store -> store.get(tenantKey("r-cross", "acme")).state())
+        .isEqualTo(GateEntry.State.HELD);
+  }
+
+  @Test
+  void shouldNeverReleaseAnOldEntrysOutputOnAnotherTenantsVerdict() {
+    // An entry written under the request id alone is its request's tenant's: another tenant's
+    // verdict goes to an entry of its own and decides nothing of it.
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput acme = output("r-old-cross", "Acme's text.");
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    store.put(
+        "r-old-cross",
+        GateEntry.empty()
+            .withRequestTenant("acme", false, false, clock.millis())
+            .withOutput(
+                acme.getOutputId(),
+                Topics.GENERATION_OUTPUTS.codec().encode(acme),
+                clock.millis()));
+    send(
+        ModerationVerdict.newBuilder(verdict(acme, Decision.RELEASE))
+            .setTenantId("globex")
+            .build());
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(store.get("r-old-cross").verdict()).isNull();
+    send(verdict(acme, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .isEqualTo("acme");
+  }
+
+  @Test
+  void shouldEraseOnlyTheNoticesTenantOrEveryTenantWhenTheNoticeHasNone() {
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput acme = output("r-erase", "Acme's text.");
+    GenerationOutput globex = underTenant(acme, "globex", "Globex's text.");
+    send(acme);
+    send(globex);
+    sendErasure("r-erase", "globex");
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name()))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getTenantId()).isEqualTo("globex");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
+            });
+    send(verdict(acme, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .containsExactly("acme");
+
+    // A notice without its tenant erases every tenant's output under the id, and one that comes
+    // after it.
+    GenerationOutput first = output("r-erase-all", "First.");
+    GenerationOutput second = underTenant(first, "globex", "Second.");
+    send(first);
+    send(second);
+    sendErasure("r-erase-all", "");
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name()))
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .containsExactlyInAnyOrder("acme", "globex");
+    sendErasure("r-erase-later", "");
+    send(output("r-erase-later", "Came after its erasure."));
+    send(verdict(output("r-erase-later", "Came after its erasure."), Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name()))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getBasis)
+        .isEqualTo(GateBasis.ERASURE);
+  }
+
+  @Test
+  void shouldDeadLetterATenantThatWouldMakeAnotherTenantsKey() {
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput odd =
+        GenerationOutput.newBuilder(output("r-odd", "Text.")).setTenantId("a\u0000b").build();
+    send(odd);
+    assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name()))
+        .singleElement()
+        .satisfies(dead -> assertThat(dead.getReason()).contains("the tenant id a U+0000"));
+  }
+
+  private static String tenantKey(String requestId, String tenant) {
+    return requestId + ReleaseGateProcessor.TENANT_SEPARATOR + tenant;
+  }
+
+  /** {@code output} as another tenant's generation under the same request id. */
+  private static GenerationOutput underTenant(GenerationOutput output, String tenant, String text) {
+    return GenerationOutput.newBuilder(output)
+        .setTenantId(tenant)
+        .setOutputId(output.getOutputId() + "-" + tenant)
+        .setEventId(output.getEventId() + "-" + tenant)
+        .setText(text)
+        .build();
+  }
+
+  private void advance(Duration duration) {
+    clock.advance(duration);
+    driver.advanceWallClockTime(duration);
+  }
+
+  private void sendRequest(String requestId, String tenant) {
+    GenerationRequest request =
+        GenerationRequest.newBuilder()
+            .setEventId("request-" + requestId + "-" + tenant)
+            .setRequestId(requestId)
+            .setTenantId(tenant)
+            .setPrompt("Write something.")
+            .setParameters(
+                SamplingParameters.newBuilder()
+                    .setMaxTokens(20)
+                    .setTemperature(1.0)
+                    .setTopK(0)
+                    .setTopP(1.0)
+                    .setSeed(1L)
+                    .build())
+            .setAttributes(Map.of())
+            .setSubmittedAt(clock.instant())
+            .build();
+    input(Topics.GENERATION_REQUESTS.name())
+        .pipeInput(requestId, Topics.GENERATION_REQUESTS.codec().encode(request));
+  }
+
+  private void sendErasure(String requestId, String tenant) {
+    ErasureNotice notice =
+        ErasureNotice.newBuilder()
+            .setEventId("erasure-" + requestId + "-" + tenant)
+            .setRequestId(requestId)
+            .setTenantId(tenant)
+            .setErasureSeq(42L)
+            .setErasedAt(clock.instant())
+            .setCause(ErasureCause.ERASURE)
+            .build();
+    input(Topics.AUDIT_ERASURES.name())
+        .pipeInput(requestId, Topics.AUDIT_ERASURES.codec().encode(notice));
+  }
+
+  private void send(GenerationOutput output) {
+    input(Topics.GENERATION_OUTPUTS.name())
+        .pipeInput(output.getRequestId(), Topics.GENERATION_OUTPUTS.codec().encode(output));
+  }
+
+  private void send(ModerationVerdict verdict) {
+    input(Topics.MODERATION_VERDICTS.name())
+        .pipeInput(verdict.getRequestId(), Topics.MODERATION_VERDICTS.codec().encode(verdict));
+  }
+
+  private void send(io.genguard.events.v1.ReviewDecision review) {
+    input(Topics.REVIEW_DECISIONS.name())
+        .pipeInput(review.getRequestId(), Topics.REVIEW_DECISIONS.codec().encode(review));
+  }
+
+  private TestInputTopic<String, byte[]> input(String topic) {
+    return driver.createInputTopic(
+        topic, Serdes.String().serializer(), Serdes.ByteArray().serializer());
+  }
+
+  private TestOutputTopic<String, byte[]> outputTopic(String topic) {
+    return driver.createOutputTopic(
+        topic, Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+  }
+
+  private List<ReleaseGateOutcome> decode(String topic) {
+    return outputTopic(topic).readValuesToList().stream()
+        .map(Topics.CONTENT_RELEASED.codec()::decode)
+        .toList();
+  }
+
+  private List<GateDecisionRestated> restated() {
+    return outputTopic(Topics.GATE_RESTATEMENTS.name()).readValuesToList().stream()
+        .map(Topics.GATE_RESTATEMENTS.codec()::decode)
+        .toList();
+  }
+
+  private List<DeadLetter> deadLetters(String topic) {
+    return outputTopic(topic).readValuesToList().stream()
+        .map(Topics.GENERATION_OUTPUTS_DLQ.codec()::decode)
+        .toList();
+  }
+}

@@ -61,7 +61,8 @@
   }
 
   class ApiError extends Error {
-    constructor(status, message) { super(message); this.status = status; }
+    // body: the error answer's JSON (null when it was none), e.g. a 409's tenants to choose among.
+    constructor(status, message, body) { super(message); this.status = status; this.body = body || null; }
   }
 
   // Pages routed to so far. A read's answer that comes after the reader went on to another page
@@ -92,8 +93,12 @@
     }
     if (!response.ok) {
       let message = response.status + ' ' + response.statusText;
-      try { message = (await response.json()).error || message; } catch (ignored) { /* not JSON */ }
-      throw new ApiError(response.status, message);
+      let body = null;
+      try {
+        body = await response.json();
+        message = body.error || message;
+      } catch (ignored) { /* not JSON */ }
+      throw new ApiError(response.status, message, body);
     }
     if (init.raw) return response;
     const body = response.status === 204 ? null : await response.json();
@@ -105,6 +110,12 @@
   // item, and a global token must say whose (409 otherwise).
   function itemTenant(tenantId) {
     return tenantId ? '?tenant=' + encodeURIComponent(tenantId) : '';
+  }
+
+  // The page of a request's story, of one tenant's records where a row names it: a global token
+  // opening a request id two tenants use without it gets 409 (the page then offers the tenants).
+  function storyHref(requestId, tenantId) {
+    return '#/requests/' + encodeURIComponent(requestId) + itemTenant(tenantId);
   }
 
   function may(...roles) {
@@ -249,7 +260,7 @@
    * the prompt controls, so it is never enough to approve on.
    */
   function excerptLink(item) {
-    const href = '#/requests/' + encodeURIComponent(item.requestId);
+    const href = storyHref(item.requestId, item.tenantId);
     if (item.excerpt === null || item.excerpt === undefined) {
       return [el('a', { href, class: 'detail-link' }, '(no text on record)')];
     }
@@ -288,7 +299,7 @@
           toast(e.message);
         }
       } }, 'Reject');
-    const open = el('a', { href: '#/requests/' + encodeURIComponent(item.requestId), class: 'decide-link' },
+    const open = el('a', { href: storyHref(item.requestId, item.tenantId), class: 'decide-link' },
       others ? 'Open' : 'Read all to approve');
     const claimed = claim ? el('div', { class: 'muted claim' }, claim.mine
       ? 'claimed by you until ' + when(claim.until)
@@ -309,13 +320,13 @@
 
   // ---- output detail -------------------------------------------------------------------------
 
-  async function detailPage(requestId) {
+  async function detailPage(requestId, tenant) {
     show(el('p', {}, 'Loading ' + requestId + '...'));
     let story;
     try {
-      story = await api('/api/v1/requests/' + encodeURIComponent(requestId));
+      story = await api('/api/v1/requests/' + encodeURIComponent(requestId) + itemTenant(tenant));
     } catch (e) {
-      show(el('h1', {}, 'Request ' + requestId), failure(e));
+      show(...[el('h1', {}, 'Request ' + requestId), failure(e), tenantChoices(requestId, e)].filter(Boolean));
       return;
     }
     // A held output's queue item says by when the service rejects it unreviewed (and its claim as
@@ -330,6 +341,17 @@
       }
     }
     renderDetail(story, { queued, queueError });
+  }
+
+  /**
+   * Where two tenants use the request id and the token named none, the 409 lists them: each is a
+   * link to that tenant's story (null for any other failure).
+   */
+  function tenantChoices(requestId, error) {
+    const tenants = error.status === 409 && error.body && Array.isArray(error.body.tenants) ? error.body.tenants : [];
+    if (!tenants.length) return null;
+    return el('div', { id: 'tenant-choices' }, el('p', {}, 'Open the story of tenant:'),
+      el('ul', {}, tenants.map(t => el('li', {}, el('a', { href: storyHref(requestId, t), 'data-tenant': t }, t)))));
   }
 
   /**
@@ -701,7 +723,7 @@
           + itemTenant(story.tenantId),
           { method: 'POST', body: { note: note.value, verdictId: readVerdict } });
         message.textContent = (action === 'approve' ? 'Approved' : 'Rejected') + '; waiting for the release gate...';
-        awaitGate(story.requestId, message, action);
+        awaitGate(story.requestId, story.tenantId, message, action);
       } catch (e) {
         approve.disabled = !output || others;
         reject.disabled = others;
@@ -743,16 +765,19 @@
    * released the output on a late verdict first) is taken down by the audit service as it records
    * it, so the page waits a little longer for RETRACTED before saying it stayed released.
    */
-  async function awaitGate(requestId, message, action) {
+  async function awaitGate(requestId, tenantId, message, action) {
+    // The page the decision was made on (with its ?tenant= where it had one): once another page is
+    // shown, polling stops.
+    const page = location.hash;
     let deadline = Date.now() + 120000;
     let releasedAfterReject = false;
     let last = null;
     while (Date.now() < deadline) {
       await new Promise(resolve => setTimeout(resolve, 1000));
-      if (location.hash !== '#/requests/' + encodeURIComponent(requestId)) return;
+      if (location.hash !== page) return;
       let story;
       try {
-        story = await api('/api/v1/requests/' + encodeURIComponent(requestId));
+        story = await api('/api/v1/requests/' + encodeURIComponent(requestId) + itemTenant(tenantId));
       } catch (e) {
         message.textContent = e.message;
         continue;
@@ -873,6 +898,21 @@
    * Runs a search (cursor null) or fetches its next page (more: the button that asked). params are
    * the query as it ran, frozen: fields changed since then take effect with the next Search.
    */
+  /**
+   * A search row's event id conflict flags: whether other content was read under the id of one of
+   * its request's records, and whether a resend explains every such content (eventIdConflict and
+   * eventIdConflictUnexplained, as the filter's true and unexplained keep the rows).
+   */
+  function conflictBadge(item) {
+    if (!item.eventIdConflict) return '';
+    return item.eventIdConflictUnexplained
+      ? el('span', { class: 'badge BLOCK', title: 'Other content was read under the id of one of the request\'s'
+        + ' records, not after a resend of the request: a possible forgery, see its story' }, 'conflict, unexplained')
+      : el('span', { class: 'badge PARTIAL', title: 'Other content was read under the id of one of the request\'s'
+        + ' records, each after a resend of the request (an answer given again, a verdict judged again):'
+        + ' see its story' }, 'conflict, after a resend');
+  }
+
   async function runSearch(params, results, cursor, more) {
     const run = cursor ? searchRun : ++searchRun;
     const asked = new URLSearchParams(params);
@@ -892,10 +932,8 @@
         el('td', {}, when(item.decidedAt)), el('td', {}, item.tenantId), el('td', {}, badge(item.decision)),
         el('td', {}, badge(item.retractedAt ? 'RETRACTED' : item.outcome || 'PENDING')), el('td', {}, fmt(item.unsafeScore)),
         el('td', {}, (item.groups || []).join(', ')),
-        el('td', { class: 'event-id-conflict' }, item.eventIdConflict
-          ? el('span', { class: 'badge PARTIAL', title: 'Other content was read under the id of one of the request\'s'
-            + ' records: see its story' }, 'conflict') : ''),
-        el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(item.requestId) },
+        el('td', { class: 'event-id-conflict' }, conflictBadge(item)),
+        el('td', {}, el('a', { href: storyHref(item.requestId, item.tenantId) },
           (item.text || '').slice(0, 160) || '(no text)'))));
       let table = results.querySelector('table');
       if (!cursor || !table) {
@@ -1324,7 +1362,7 @@
           u.items.length === 0 ? null : el('table', {}, el('thead', {}, el('tr', {},
             ['Request', 'Tenant', 'Missing', 'Recorded', 'Found', 'Sent again', ''].map(h => el('th', {}, h)))),
             el('tbody', {}, u.items.map(f => el('tr', { 'data-request': f.requestId, 'data-kind': f.kind },
-              el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(f.requestId) }, f.requestId)),
+              el('td', {}, el('a', { href: storyHref(f.requestId, f.tenantId) }, f.requestId)),
               el('td', {}, f.tenantId || ''),
               el('td', {}, f.kind === 'NO_ANSWER' ? 'an output or failure' : 'a release-gate outcome'),
               el('td', {}, when(f.recordedAt)), el('td', {}, when(f.foundAt)),
@@ -1407,7 +1445,7 @@
             + ', ' + r.notComparable + ' not comparable'),
           r.items.length === 0 ? null : el('table', {}, el('thead', {}, el('tr', {}, ['Request', 'Tenant', 'Recorded', 'Candidate', 'Why']
             .map(h => el('th', {}, h)))), el('tbody', {}, r.items.map(i => el('tr', { 'data-request': i.requestId },
-            el('td', {}, el('a', { href: '#/requests/' + encodeURIComponent(i.requestId) }, i.requestId)),
+            el('td', {}, el('a', { href: storyHref(i.requestId, i.tenantId) }, i.requestId)),
             el('td', {}, i.tenantId), el('td', {}, i.recorded), el('td', {}, i.candidate || 'not comparable'),
             el('td', {}, i.detail || ''))))));
         // Released on a verdict the candidate would hold: admins take them down from here.
@@ -1548,7 +1586,9 @@
     }
     if (parts[0] === 'login') loginPage();
     else if (parts[0] === 'queue') await queuePage();
-    else if (parts[0] === 'requests' && parts[1]) await detailPage(parts[1]);
+    else if (parts[0] === 'requests' && parts[1]) {
+      await detailPage(parts[1], new URLSearchParams(hash.split('?')[1] || '').get('tenant'));
+    }
     else if (parts[0] === 'search') searchPage();
     else if (parts[0] === 'bias' && parts[1]) await reportPage(parts[1]);
     else if (parts[0] === 'bias') await biasPage();

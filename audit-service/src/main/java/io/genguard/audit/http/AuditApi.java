@@ -720,7 +720,23 @@ public final class AuditApi implements AutoCloseable {
     app.exception(
         NotFoundException.class, (e, ctx) -> error(ctx, HttpStatus.NOT_FOUND, e.getMessage()));
     app.exception(
-        ConflictException.class, (e, ctx) -> error(ctx, HttpStatus.CONFLICT, e.getMessage()));
+        ConflictException.class,
+        (e, ctx) -> {
+          if (e.tenants().isEmpty()) {
+            error(ctx, HttpStatus.CONFLICT, e.getMessage());
+          } else {
+            // The tenants to choose among, as a list: a client offers them (the compliance UI).
+            ctx.status(HttpStatus.CONFLICT)
+                .json(
+                    Map.of(
+                        "status",
+                        HttpStatus.CONFLICT.getCode(),
+                        "error",
+                        e.getMessage(),
+                        "tenants",
+                        e.tenants()));
+          }
+        });
     // Javalin's own refusals (413 for a body over the limit, 404 for an unknown route, 405): the
     // same JSON error shape as every other answer, so that a client needs one way to read errors.
     app.exception(

@@ -151,7 +151,8 @@ public final class AuditQueries {
               + " has records of more than one tenant ("
               + String.join(", ", tenants)
               + "), which use the same request id: name the tenant whose story it is (the"
-              + " \"tenant\" query parameter)");
+              + " \"tenant\" query parameter)",
+          tenants);
     } else if (tenants.isEmpty()) {
       return Optional.empty();
     } else {

@@ -40,9 +40,11 @@ public final class OutputExport {
           "decidedAt",
           "text",
           // Added last, each in its turn, so that what reads the columns before by position still
-          // does: retractedAt (the thirty-second session), eventIdConflict (the forty-seventh).
+          // does: retractedAt (the thirty-second session), eventIdConflict (the forty-seventh),
+          // eventIdConflictUnexplained (the fiftieth).
           "retractedAt",
-          "eventIdConflict");
+          "eventIdConflict",
+          "eventIdConflictUnexplained");
 
   private OutputExport() {}
 
@@ -85,6 +87,7 @@ public final class OutputExport {
         cells.add(text(row, "text"));
         cells.add(text(row, "retractedAt"));
         cells.add(text(row, "eventIdConflict"));
+        cells.add(text(row, "eventIdConflictUnexplained"));
         line(writer, cells);
       }
 

@@ -36,17 +36,13 @@ public final class OutputSearch {
           + " v.decision, v.unsafe_score, v.category_scores, v.reasons, v.groups, v.policy_id,"
           + " v.policy_version, v.decided_at, o.model_name, o.model_version, o.backend, o.generated_at,"
           + " o.text, g.outcome, g.basis, g.decided_at as gated_at, rt.retracted_at,"
-          // Whether the request has an event id conflict (the story lists them): its own, or one
-          // read under the id of one of its records.
-          + " (exists (select 1 from event_id_conflict c where c.request_id = v.request_id)"
-          + "   or exists (select 1 from audit_log a join event_id_conflict c"
-          + "   on c.event_id = a.event_id where a.request_id = v.request_id)) as event_id_conflict,"
-          // The same for the conflicts no resend explains, as eventIdConflict=unexplained keeps.
-          + " (exists (select 1 from event_id_conflict c where c.request_id = v.request_id"
-          + "   and not c.after_resend)"
-          + "   or exists (select 1 from audit_log a join event_id_conflict c"
-          + "   on c.event_id = a.event_id where a.request_id = v.request_id"
-          + "   and not c.after_resend)) as event_id_conflict_unexplained"
+          // Whether the row's request has an event id conflict (the story lists them), and one no
+          // resend explains: as the eventIdConflict filter keeps the rows.
+          + " "
+          + conflict(false)
+          + " as event_id_conflict, "
+          + conflict(true)
+          + " as event_id_conflict_unexplained"
           + " from moderation_verdict v"
           + " left join generation_output o on o.output_id = v.output_id"
           + " left join lateral (select outcome, basis, decided_at from (select outcome, basis,"
@@ -63,6 +59,27 @@ public final class OutputSearch {
           // Taken down after its release (content.retractions): when.
           + " left join lateral (select retracted_at from content_retraction r"
           + "   where r.output_id = v.output_id order by r.retracted_at limit 1) rt on true";
+
+  /**
+   * Whether a row's request has an event id conflict of the row's tenant (or, with {@code
+   * unexplained}, one no resend explains): other content naming the row's request and tenant, or
+   * read under the id of one of that tenant's records under the request id. Two tenants may use one
+   * request id: before the fiftieth session this joined by request id alone, so a conflict of one
+   * tenant flagged (and the filter kept) the other tenant's rows. A conflict's content, or the
+   * record it contests, of no tenant (a global erasure notice) cannot be placed with a tenant: it
+   * flags every tenant's rows under the id.
+   */
+  private static String conflict(boolean unexplained) {
+    String explained = unexplained ? " and not c.after_resend" : "";
+    return "(exists (select 1 from event_id_conflict c where c.request_id = v.request_id"
+        + " and (c.tenant_id = v.tenant_id or c.tenant_id is null)"
+        + explained
+        + ") or exists (select 1 from audit_log a join event_id_conflict c"
+        + " on c.event_id = a.event_id where a.request_id = v.request_id"
+        + " and (a.tenant_id = v.tenant_id or a.tenant_id is null)"
+        + explained
+        + "))";
+  }
 
   private final DataSource dataSource;
   private final ReadTimeout readTimeout;
@@ -201,6 +218,7 @@ public final class OutputSearch {
     if (filter.eventIdConflict() != SearchFilter.ConflictFilter.ANY) {
       // The requests with a conflict: few, so found from the conflicts' side. Unexplained: only
       // the rows no resend explains (not after_resend), which raise GenGuardEventIdConflict.
+      // Then the row's tenant's alone, as the flags say (two tenants may use one request id).
       boolean unexplained = filter.eventIdConflict() == SearchFilter.ConflictFilter.UNEXPLAINED;
       sql.append(
           " and v.request_id in (select c.request_id from event_id_conflict c"
@@ -209,7 +227,8 @@ public final class OutputSearch {
               + " union select a.request_id"
               + " from event_id_conflict c join audit_log a on a.event_id = c.event_id"
               + (unexplained ? " where not c.after_resend" : "")
-              + ")");
+              + ") and "
+              + conflict(unexplained));
     }
     if (filter.group() != null) {
       sql.append(" and v.groups @> array[?::text]");

@@ -61,6 +61,20 @@ class SharedRequestIdSearchITCase {
                     .setVerdictId("verdict-initech-shared")
                     .setOutputId("output-initech-shared")
                     .build())));
+    // Other content read under the id of acme's output (a conflict of acme's alone): it names
+    // acme's request and tenant, and contests acme's record.
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(AuditEvents.output(acme))
+                    .setText("other content under acme's output id")
+                    .build())));
+    assertThat(
+            audit.count(
+                "select count(*) from event_id_conflict where request_id = 'search-shared'"
+                    + " and tenant_id = 'acme'"))
+        .isEqualTo(1);
   }
 
   @AfterAll
@@ -85,6 +99,60 @@ class SharedRequestIdSearchITCase {
         audit.get("/api/v1/outputs/export?format=json&attribute=userId:u-77", compliance);
     assertThat(export.statusCode()).as(export.body()).isEqualTo(200);
     assertThat(export.body()).contains("\"acme\"").doesNotContain("initech");
+  }
+
+  /**
+   * Reported by the forty-ninth session's reviews: the search's eventIdConflict flag (and filter)
+   * joined event_id_conflict by request id alone, so acme's conflict flagged initech's output under
+   * the shared request id too, and eventIdConflict=true kept it.
+   */
+  @Test
+  void shouldFlagAConflictOnlyOnTheRowsOfTheTenantWhoseRecordsItConcerns() throws Exception {
+    String compliance = audit.token(Role.COMPLIANCE, null, "carl");
+    HttpResponse<String> response = audit.get("/api/v1/outputs?limit=200", compliance);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    Map<String, String> flags = new java.util.HashMap<>();
+    json(response)
+        .path("items")
+        .forEach(
+            item ->
+                flags.put(
+                    item.path("tenantId").asText(),
+                    item.path("eventIdConflict").asBoolean()
+                        + "/"
+                        + item.path("eventIdConflictUnexplained").asBoolean()));
+    assertThat(flags).containsEntry("acme", "true/true").containsEntry("initech", "false/false");
+    assertThat(tenants("/api/v1/outputs?eventIdConflict=true", compliance)).containsExactly("acme");
+    assertThat(tenants("/api/v1/outputs?eventIdConflict=unexplained", compliance))
+        .containsExactly("acme");
+    assertThat(tenants("/api/v1/outputs?eventIdConflict=false", compliance))
+        .containsExactlyInAnyOrder("acme", "initech");
+    String initechs = audit.token(Role.COMPLIANCE, "initech", "ines");
+    assertThat(tenants("/api/v1/outputs?eventIdConflict=true", initechs)).isEmpty();
+    HttpResponse<String> export =
+        audit.get("/api/v1/outputs/export?format=json&eventIdConflict=true", compliance);
+    assertThat(export.statusCode()).as(export.body()).isEqualTo(200);
+    assertThat(export.body()).contains("\"acme\"").doesNotContain("initech");
+  }
+
+  /**
+   * A global token opening the shared request id's story gets 409: before the fiftieth session it
+   * named the tenants only in its message, so a client (the compliance UI) could not offer them.
+   * The answer lists them in tenants; naming one reads that tenant's story.
+   */
+  @Test
+  void shouldListTheTenantsToChooseAmongInTheStorysConflict() throws Exception {
+    String compliance = audit.token(Role.COMPLIANCE, null, "carl");
+    HttpResponse<String> ambiguous = audit.get("/api/v1/requests/search-shared", compliance);
+    assertThat(ambiguous.statusCode()).as(ambiguous.body()).isEqualTo(409);
+    List<String> named = new ArrayList<>();
+    json(ambiguous).path("tenants").forEach(tenant -> named.add(tenant.asText()));
+    assertThat(named).containsExactly("acme", "initech");
+    assertThat(json(ambiguous).path("error").asText()).contains("acme, initech");
+    HttpResponse<String> chosen =
+        audit.get("/api/v1/requests/search-shared?tenant=initech", compliance);
+    assertThat(chosen.statusCode()).as(chosen.body()).isEqualTo(200);
+    assertThat(json(chosen).path("tenantId").asText()).isEqualTo("initech");
   }
 
   private static List<String> tenants(String path, String token) throws Exception {

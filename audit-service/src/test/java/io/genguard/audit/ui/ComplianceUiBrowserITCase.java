@@ -1441,7 +1441,7 @@ class ComplianceUiBrowserITCase {
                             + contested.requestId()
                             + "'] td.event-id-conflict"))
                 .getText())
-        .isEqualTo("conflict");
+        .isEqualTo("conflict, unexplained");
     conflicts.selectByValue("true");
     browser.findElement(By.id("search-button")).click();
     waiting().until(driver -> shown(contested) && shown(resent) && !shown(quiet));
@@ -1453,7 +1453,7 @@ class ComplianceUiBrowserITCase {
                             + resent.requestId()
                             + "'] td.event-id-conflict"))
                 .getText())
-        .isEqualTo("conflict");
+        .isEqualTo("conflict, after a resend");
 
     // The story's section: the contested record and the genuine content read after it.
     browser
@@ -1486,6 +1486,99 @@ class ComplianceUiBrowserITCase {
         .contains("payloadSha256")
         .contains("sourceOffset")
         .contains("seenAt");
+  }
+
+  /**
+   * Reported by the forty-ninth session's reviews: the search's rows showed no flag of a conflict
+   * no resend explains (eventIdConflictUnexplained), a row opened its request's story without the
+   * row's tenant, so a global token got the 409 of a request id two tenants use, and that 409 page
+   * offered no way to pick a tenant. A row now says "conflict, unexplained" or "conflict, after a
+   * resend", opens its own tenant's story, and the 409 page links each tenant's story.
+   */
+  @Test
+  @Order(11)
+  void shouldFlagUnexplainedConflictsAndOpenTheRowsTenantsStoryOfASharedRequestId()
+      throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    // A time of this test's own, so that its search window holds its rows alone.
+    Instant at =
+        Instant.now().plus(Duration.ofDays(3)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    String shared = "ui-shared-" + run;
+    Scenario acme = Scenario.of(shared, "acme", Decision.RELEASE, at);
+    audit.seed(AuditEvents.story(acme));
+    Scenario initech = Scenario.of(shared, "initech", Decision.RELEASE, at.plusSeconds(1));
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(AuditEvents.output(initech))
+                    .setEventId("output-event-initech-" + run)
+                    .setOutputId("output-initech-" + run)
+                    .setText("initech's own answer " + run)
+                    .build()),
+            AuditEvents.incoming(
+                Topics.MODERATION_VERDICTS.name(),
+                ModerationVerdict.newBuilder(AuditEvents.verdict(initech))
+                    .setEventId("verdict-event-initech-" + run)
+                    .setVerdictId("verdict-initech-" + run)
+                    .setOutputId("output-initech-" + run)
+                    .build())));
+    // Other content under the id of acme's output: acme's conflict alone, which no resend explains.
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(AuditEvents.output(acme))
+                    .setText("other content " + run)
+                    .build())));
+    assertThat(count("select count(*) from event_id_conflict where request_id = '" + shared + "'"))
+        .isEqualTo(1);
+
+    logIn(audit.token(Role.COMPLIANCE, null, "carl"));
+    browser.get(audit.baseUrl() + "/ui/#/search?from=" + at + "&to=" + at.plusSeconds(10));
+    visible(By.id("search-button")).click();
+    By acmeRow = By.cssSelector("#search-table tr[data-request-id='" + shared + "']");
+    waiting().until(driver -> driver.findElements(acmeRow).size() == 2);
+    String acmeFlag = null;
+    String initechFlag = null;
+    WebElement initechLink = null;
+    for (WebElement row : browser.findElements(acmeRow)) {
+      String tenant = row.findElements(By.tagName("td")).get(1).getText();
+      String flag = row.findElement(By.cssSelector("td.event-id-conflict")).getText();
+      if (tenant.equals("acme")) {
+        acmeFlag = flag;
+      } else {
+        initechFlag = flag;
+        initechLink = row.findElement(By.cssSelector("td a"));
+      }
+    }
+    assertThat(acmeFlag).isEqualTo("conflict, unexplained");
+    assertThat(initechFlag).isEmpty();
+
+    // The row opens its own tenant's story: no 409 for the global token.
+    initechLink.click();
+    waiting().until(driver -> driver.getCurrentUrl().endsWith("?tenant=initech"));
+    waiting()
+        .until(
+            driver ->
+                driver
+                    .findElement(By.tagName("main"))
+                    .getText()
+                    .contains("initech's own answer " + run));
+    assertThat(browser.findElements(By.id("page-error"))).isEmpty();
+
+    // Opened without a tenant: the 409 page offers both tenants, and each link opens its story.
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + shared);
+    assertThat(visible(By.id("page-error")).getText()).contains("more than one tenant");
+    List<String> offered = new ArrayList<>();
+    for (WebElement link : browser.findElements(By.cssSelector("#tenant-choices a"))) {
+      offered.add(link.getText());
+    }
+    assertThat(offered).containsExactly("acme", "initech");
+    browser.findElement(By.cssSelector("#tenant-choices a[data-tenant='acme']")).click();
+    WebElement conflicts = visible(By.id("event-id-conflicts"));
+    assertThat(conflicts.getText()).contains("other content " + run);
+    assertThat(browser.getCurrentUrl()).endsWith("?tenant=acme");
   }
 
   private static boolean shown(Scenario s) {

@@ -40,7 +40,8 @@ class OutputExportTest {
                     + "\"reasons\":[{\"code\":\"category.review\"}],\"groups\":[\"religion:muslim\",\"race:black\"],"
                     + "\"policyId\":\"default\",\"policyVersion\":\"v1\",\"modelName\":\"kn\",\"modelVersion\":\"3\","
                     + "\"decidedAt\":\"2026-11-25T10:00:00Z\",\"text\":\"=cmd|' /C calc'!A0, and more\","
-                    + "\"retractedAt\":null,\"eventIdConflict\":true}");
+                    + "\"retractedAt\":null,\"eventIdConflict\":true,"
+                    + "\"eventIdConflictUnexplained\":false}");
     csv.accept(row);
     csv.finish(1, false);
 
@@ -49,7 +50,7 @@ class OutputExportTest {
     assertThat(lines[1])
         .isEqualTo(
             "r1,o1,acme,REVIEW,PENDING,0.7,hate=0.7,category.review,religion:muslim;race:black,"
-                + "default,v1,kn 3,2026-11-25T10:00:00Z,\"'=cmd|' /C calc'!A0, and more\",,true");
+                + "default,v1,kn 3,2026-11-25T10:00:00Z,\"'=cmd|' /C calc'!A0, and more\",,true,false");
   }
 
   @Test

@@ -798,11 +798,11 @@ class RetractionsITCase {
     String[] lines = csv.toString(java.nio.charset.StandardCharsets.UTF_8).split("\r\n");
     assertThat(lines[0])
         .startsWith("requestId,outputId,tenantId,decision,outcome,")
-        .endsWith(",text,retractedAt,eventIdConflict");
+        .endsWith(",text,retractedAt,eventIdConflict,eventIdConflictUnexplained");
     assertThat(lines[1])
         .startsWith("rel-copy,")
         .contains(",RELEASED,")
-        .containsPattern(",2026-12-05T10:00:00[.0-9]*Z,false$");
+        .containsPattern(",2026-12-05T10:00:00[.0-9]*Z,false,false$");
   }
 
   @Test

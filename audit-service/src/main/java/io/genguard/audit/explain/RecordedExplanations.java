@@ -178,9 +178,12 @@ public final class RecordedExplanations {
         connection.prepareStatement(
             "select 1 from moderation_verdict mv join audit_log v on v.event_id = mv.event_id"
                 + " join generation_output go on go.output_id = mv.output_id"
+                + " and go.tenant_id = mv.tenant_id"
                 + " join audit_log o on o.event_id = go.event_id"
-                + " where mv.verdict_id = ? and v.payload is not null and o.payload is not null")) {
+                + " where mv.verdict_id = ? and mv.tenant_id = ?"
+                + " and v.payload is not null and o.payload is not null")) {
       query.setString(1, verdict.getVerdictId());
+      query.setString(2, verdict.getTenantId());
       try (ResultSet rs = query.executeQuery()) {
         return rs.next();
       }

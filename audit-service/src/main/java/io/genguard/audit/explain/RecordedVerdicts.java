@@ -179,6 +179,7 @@ public final class RecordedVerdicts {
             + " left join moderation_verdict mv"
             + " on mv.request_id = v.request_id and mv.event_id = v.event_id"
             + " left join generation_output go on go.output_id = mv.output_id"
+            + " and go.tenant_id = mv.tenant_id"
             + " left join audit_log o on o.event_id = go.event_id"
             // What the gate did on the verdict, oldest first: outcome, basis, review action; and
             // what it restated of a decision on the output whose outcome this store never got
@@ -189,12 +190,15 @@ public final class RecordedVerdicts {
             + " || r.reviewer, '') as gate, g.decided_at from gate_outcome g"
             + " left join review_decision r on r.review_id = g.review_id"
             + " where g.request_id = mv.request_id and g.verdict_id = mv.verdict_id"
+            + " and g.tenant_id = mv.tenant_id"
             + " union all select s.decision || ' ' || coalesce(s.outcome_basis, 'UNNAMED')"
             + " || coalesce(' ' || d.action || ' by ' || d.reviewer, '') || ' (restated)',"
             + " s.decided_at from gate_restatement_unrecorded s left join lateral (select action,"
             + " reviewer from review_decision e where e.request_id = s.request_id"
-            + " and e.output_id = s.output_id order by e.decided_at desc limit 1) d on true"
-            + " where s.request_id = mv.request_id and s.output_id = mv.output_id) x) gates on true"
+            + " and e.output_id = s.output_id and e.tenant_id = s.tenant_id"
+            + " order by e.decided_at desc limit 1) d on true"
+            + " where s.request_id = mv.request_id and s.output_id = mv.output_id"
+            + " and s.tenant_id = mv.tenant_id) x) gates on true"
             + " where v.payload is not null"
             + (selection.requests().isEmpty() ? " order by v.seq desc" : " order by v.seq");
     List<Row> rows = new ArrayList<>();

@@ -452,6 +452,7 @@ public final class AuditQueries {
             + "   (select count(*) from gate_outcome g where g.request_id = ids.request_id"
             + "      and g.outcome = 'HELD_FOR_REVIEW') as held,"
             + "   (select count(*) from gate_outcome g join moderation_verdict v on v.verdict_id = g.verdict_id"
+            + "      and v.tenant_id = g.tenant_id"
             + "      where g.request_id = ids.request_id and g.outcome = 'RELEASED' and g.basis = 'VERDICT'"
             + "      and v.decision <> 'RELEASE') as released_without_release_verdict"
             + "   from ids)"
@@ -546,6 +547,7 @@ public final class AuditQueries {
         "select v.payload as verdict, o.payload as output from moderation_verdict mv"
             + " join audit_log v on v.event_id = mv.event_id"
             + " left join generation_output go on go.output_id = mv.output_id"
+            + " and go.tenant_id = mv.tenant_id"
             + " left join audit_log o on o.event_id = go.event_id"
             + " where mv.request_id = ? and (cast(? as text) is null or mv.tenant_id = ?)"
             + " order by mv.decided_at desc, v.seq desc limit 1";

@@ -44,21 +44,25 @@ public final class OutputSearch {
           + conflict(true)
           + " as event_id_conflict_unexplained"
           + " from moderation_verdict v"
+          // By the tenant too: two tenants' outputs under one request id share the output id.
           + " left join generation_output o on o.output_id = v.output_id"
+          + " and o.tenant_id = v.tenant_id"
           + " left join lateral (select outcome, basis, decided_at from (select outcome, basis,"
           + "   decided_at, 0 as restated from gate_outcome x where x.output_id = v.output_id"
+          + "   and x.tenant_id = v.tenant_id"
           // What the gate restated of a decision whose outcome never reached this store (an
           // erased request's output was quarantined), with basis RESTATED: the story has the rest.
           // Once the outcome it stands for is on record after all, that record is shown instead.
           + "   union all select case y.decision when 'ERASED' then 'QUARANTINED' else y.decision"
           + "   end, 'RESTATED', y.decided_at, 1 from gate_restatement_unrecorded y"
-          + "   where y.output_id = v.output_id) z"
+          + "   where y.output_id = v.output_id and y.tenant_id = v.tenant_id) z"
           // A release is final: it stays the outcome shown whatever the gate wrote after it.
           + "   order by (z.outcome = 'RELEASED') desc, z.decided_at desc, z.restated limit 1) g"
           + " on true"
           // Taken down after its release (content.retractions): when.
           + " left join lateral (select retracted_at from content_retraction r"
-          + "   where r.output_id = v.output_id order by r.retracted_at limit 1) rt on true";
+          + "   where r.output_id = v.output_id and r.tenant_id = v.tenant_id"
+          + "   order by r.retracted_at limit 1) rt on true";
 
   /**
    * Whether a row's request has an event id conflict of the row's tenant (or, with {@code

@@ -284,7 +284,8 @@ public final class Retractions {
     windowFilters(sql, arguments, "g", "event_id", "basis", selection, tenant);
     if (selection.policySha256() != null) {
       sql.append(
-          " and exists (select 1 from moderation_verdict v where v.verdict_id = g.verdict_id");
+          " and exists (select 1 from moderation_verdict v where v.verdict_id = g.verdict_id"
+              + " and v.tenant_id = g.tenant_id");
       sql.append(" and v.policy_sha256 = ?)");
       arguments.add(selection.policySha256());
     }
@@ -295,7 +296,8 @@ public final class Retractions {
     if (selection.policySha256() != null) {
       sql.append(
           " and exists (select 1 from moderation_verdict v where v.request_id = s.request_id");
-      sql.append(" and v.output_id = s.output_id and v.policy_sha256 = ?)");
+      sql.append(" and v.tenant_id = s.tenant_id and v.output_id = s.output_id")
+          .append(" and v.policy_sha256 = ?)");
       arguments.add(selection.policySha256());
     }
     sql.append(") released order by decided_at, request_id, tenant_id limit ?");

@@ -81,9 +81,14 @@ public final class ReviewQueue {
           + EXCERPT_CHARACTERS
           + ") as excerpt, char_length(o.text) as text_length"
           + " from review_item r"
+          // Each join also by the tenant: under a request id two tenants share, the pipeline
+          // gives both outputs one output id (and one verdict id under one policy version).
           + " left join moderation_verdict v on v.verdict_id = r.verdict_id"
+          + " and v.tenant_id = r.tenant_id"
           + " left join gate_outcome g on g.event_id = r.gate_event_id"
-          + " left join generation_output o on o.output_id = r.output_id";
+          + " and g.tenant_id = r.tenant_id"
+          + " left join generation_output o on o.output_id = r.output_id"
+          + " and o.tenant_id = r.tenant_id";
 
   private final DataSource dataSource;
   private final ReviewOutbox outbox;
@@ -630,7 +635,9 @@ public final class ReviewQueue {
                 + " and t.outcome = 'HELD_FOR_REVIEW'"
                 + " and t.basis = 'VERDICT_TIMEOUT') as held_without_verdict"
                 + " from review_item r left join gate_outcome g on g.event_id = r.gate_event_id"
+                + " and g.tenant_id = r.tenant_id"
                 + " left join moderation_verdict v on v.verdict_id = r.verdict_id"
+                + " and v.tenant_id = r.tenant_id"
                 + " where r.request_id = ? and r.tenant_id = ? for update of r")) {
       select.setString(1, requestId);
       select.setString(2, tenant);

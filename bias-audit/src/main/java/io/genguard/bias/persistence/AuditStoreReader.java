@@ -70,6 +70,7 @@ public final class AuditStoreReader {
                   + " join public.moderation_verdict v on v.request_id = s.request_id"
                   + " and v.tenant_id = c.tenant_id"
                   + " left join public.generation_output o on o.output_id = v.output_id"
+                  + " and o.tenant_id = v.tenant_id"
                   + " where s.campaign_id = ? order by v.decided_at, v.verdict_id")) {
         select.setString(1, campaignId);
         try (ResultSet rows = select.executeQuery()) {

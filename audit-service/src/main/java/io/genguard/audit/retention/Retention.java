@@ -39,7 +39,9 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
@@ -1233,12 +1235,24 @@ public final class Retention {
                   ? List.of()
                   : Retractions.releasedNotRetractedOnRecord(
                       connection, requestId, caller.tenantId());
+          // Whose records it removes, each with the outputs it removes: one action each.
+          Map<String, List<String>> erasedTenants =
+              erasedTenants(connection, requestId, tenant, caller);
           if (tombstoned == 0) {
-            String actionId =
+            Map<String, String> actionIds =
                 recordErasure(
-                    connection, caller, requestId, tenant, why, 0, null, copies, released, now);
+                    connection,
+                    caller,
+                    requestId,
+                    erasedTenants,
+                    why,
+                    0,
+                    null,
+                    copies,
+                    released,
+                    now);
             tellTheGate(connection, requestId, tenant, null, now);
-            List<String> retracted = retract(connection, released, actionId, now);
+            List<String> retracted = retract(connection, released, actionIds, now);
             List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
             return new Erased(
                 requestId, tenant, 0, null, versionOne, now, copies, retracted, reports);
@@ -1270,12 +1284,12 @@ public final class Retention {
           putDeadLetters(payload, deadLetters);
           payload.put("at", now.toString());
           appendRecord(connection, tenant, requestId, payload, retentionSeq, now);
-          String actionId =
+          Map<String, String> actionIds =
               recordErasure(
                   connection,
                   caller,
                   requestId,
-                  tenant,
+                  erasedTenants,
                   why,
                   tombstoned,
                   retentionSeq,
@@ -1283,7 +1297,7 @@ public final class Retention {
                   released,
                   now);
           tellTheGate(connection, requestId, tenant, retentionSeq, now);
-          List<String> retracted = retract(connection, released, actionId, now);
+          List<String> retracted = retract(connection, released, actionIds, now);
           List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
           return new Erased(
               requestId,
@@ -1298,16 +1312,76 @@ public final class Retention {
         });
   }
 
-  /** Retracts the releases for the erasure's action; the retracted outcomes' event ids. */
+  /**
+   * Retracts the releases, each for the erasure's action of its tenant; the retracted outcomes'
+   * event ids.
+   */
   private static List<String> retract(
-      Connection connection, List<Retractions.Released> released, String actionId, Instant now)
+      Connection connection,
+      List<Retractions.Released> released,
+      Map<String, String> actionIds,
+      Instant now)
       throws SQLException {
     List<String> retracted = new ArrayList<>();
     for (Retractions.Released one : released) {
+      String actionId = actionIds.get(one.tenantId());
+      if (actionId == null) {
+        actionId = actionIds.values().iterator().next();
+      }
       Retractions.record(connection, one, RetractionBasis.ERASURE, actionId, now);
       retracted.add(one.eventId());
     }
     return retracted;
+  }
+
+  /**
+   * The tenants whose records the erasure removes, each with the ids of its outputs under the
+   * request id (read before the erasure removes their rows), in tenant order: the caller's tenant
+   * for a tenant's erasure; for an admin's, every tenant with a pipeline record under the id (two
+   * tenants may use one request id), or {@code tenant} (null for a request known only by its dead
+   * letters) when none has.
+   */
+  private static Map<String, List<String>> erasedTenants(
+      Connection connection, String requestId, String tenant, Caller caller) throws SQLException {
+    List<String> tenants = new ArrayList<>();
+    if (caller.tenantId() == null) {
+      try (PreparedStatement query =
+          connection.prepareStatement(
+              "select distinct tenant_id from audit_log where request_id = ?"
+                  + " and tenant_id is not null and event_type <> '"
+                  + ActionLog.EVENT_TYPE
+                  + "' order by tenant_id")) {
+        query.setString(1, requestId);
+        try (ResultSet rs = query.executeQuery()) {
+          while (rs.next()) {
+            tenants.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    if (tenants.isEmpty()) {
+      tenants.add(tenant);
+    }
+    Map<String, List<String>> outputs = new LinkedHashMap<>();
+    for (String one : tenants) {
+      List<String> ids = new ArrayList<>();
+      if (one != null) {
+        try (PreparedStatement query =
+            connection.prepareStatement(
+                "select output_id from generation_output where request_id = ? and tenant_id = ?"
+                    + " order by output_id")) {
+          query.setString(1, requestId);
+          query.setString(2, one);
+          try (ResultSet rs = query.executeQuery()) {
+            while (rs.next()) {
+              ids.add(rs.getString(1));
+            }
+          }
+        }
+      }
+      outputs.put(one, ids);
+    }
+    return outputs;
   }
 
   /**
@@ -1582,17 +1656,26 @@ public final class Retention {
   }
 
   /**
-   * The call, as every state-changing call is recorded (a {@code requests.erase} action).
+   * The call, as every state-changing call is recorded ({@code requests.erase} actions): one action
+   * per tenant whose records it removes (an admin's erasure of a request id two tenants use removes
+   * both tenants' records, and each tenant's story lists its own tenant's actions), each naming
+   * only its own tenant's outputs and retractions; they share the erasure's {@code retentionSeq}.
+   * Before the fiftieth session an admin's erasure was one action of the request's lowest tenant
+   * naming every tenant's retractions, and without {@code outputIds}: the verifiers check no
+   * erasure details, so those still verify.
    *
-   * @param retracted the releases the erasure takes down: named in the action ({@code retractions},
-   *     each tenant's), so the chain alone shows what the erasure took down, also after the query
-   *     rows that show it are gone (the retractions' own records name this action)
+   * @param tenants each tenant's output ids under the request, in tenant order (one null tenant for
+   *     a request known only by its dead letters)
+   * @param retracted the releases the erasure takes down: each named in its tenant's action ({@code
+   *     retractions}), so the chain alone shows what the erasure took down, also after the query
+   *     rows that show it are gone (the retractions' own records name the action)
+   * @return each tenant's action id, in tenant order
    */
-  private static String recordErasure(
+  private static Map<String, String> recordErasure(
       Connection connection,
       Caller caller,
       String requestId,
-      String tenant,
+      Map<String, List<String>> tenants,
       String reason,
       long tombstoned,
       Long retentionSeq,
@@ -1600,30 +1683,40 @@ public final class Retention {
       List<Retractions.Released> retracted,
       Instant now)
       throws SQLException {
-    ActionLog.Action action = ActionLog.Action.of("requests.erase", tenant, requestId, requestId);
-    action
-        .details()
-        .put("reason", reason)
-        .put("tombstoned", tombstoned)
-        .put("retentionSeq", retentionSeq);
-    ArrayNode retractions = action.details().putArray("retractions");
-    for (Retractions.Released one : retracted) {
-      retractions
-          .addObject()
-          .put("tenantId", one.tenantId())
-          .put("releasedEventId", one.eventId())
-          .put("retractionEventId", Retractions.retractionEventId(one.eventId()));
-    }
-    if (kafkaCopies != null) {
-      // What the erasure could not reach, and until when: Kafka's copies.
+    Map<String, String> actionIds = new LinkedHashMap<>();
+    for (Map.Entry<String, List<String>> tenant : tenants.entrySet()) {
+      ActionLog.Action action =
+          ActionLog.Action.of("requests.erase", tenant.getKey(), requestId, requestId);
       action
           .details()
-          .put(
-              "kafkaCopiesGoneBy",
-              kafkaCopies.goneBy() == null ? null : kafkaCopies.goneBy().toString())
-          .put("kafkaCopiesBasis", kafkaCopies.basis());
+          .put("reason", reason)
+          .put("tombstoned", tombstoned)
+          .put("retentionSeq", retentionSeq);
+      ArrayNode outputIds = action.details().putArray("outputIds");
+      tenant.getValue().forEach(outputIds::add);
+      ArrayNode retractions = action.details().putArray("retractions");
+      for (Retractions.Released one : retracted) {
+        if (tenants.size() > 1 && !one.tenantId().equals(tenant.getKey())) {
+          continue; // in its own tenant's action
+        }
+        retractions
+            .addObject()
+            .put("tenantId", one.tenantId())
+            .put("releasedEventId", one.eventId())
+            .put("retractionEventId", Retractions.retractionEventId(one.eventId()));
+      }
+      if (kafkaCopies != null) {
+        // What the erasure could not reach, and until when: Kafka's copies.
+        action
+            .details()
+            .put(
+                "kafkaCopiesGoneBy",
+                kafkaCopies.goneBy() == null ? null : kafkaCopies.goneBy().toString())
+            .put("kafkaCopiesBasis", kafkaCopies.basis());
+      }
+      actionIds.put(tenant.getKey(), ActionLog.record(connection, caller, action, now));
     }
-    return ActionLog.record(connection, caller, action, now);
+    return actionIds;
   }
 
   /** Most requests one subject erasure erases; the answer says when there are more. */

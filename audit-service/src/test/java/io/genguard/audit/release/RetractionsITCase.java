@@ -955,34 +955,38 @@ class RetractionsITCase {
     new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(5), ZoneOffset.UTC), 0)
         .erase("shared-erase-named", "DSR-2026-50 again", ADMIN);
 
+    // One action per tenant whose records an erasure removes (since the fiftieth session), each
+    // naming its own tenant's retraction: acme's, then beta's, for each erasure.
     List<JsonNode> actions = erasureActions("shared-erase-named");
-    assertThat(actions).hasSize(2);
-    JsonNode first = actions.get(0).path("details").path("retractions");
-    assertThat(first).hasSize(2);
+    assertThat(actions).extracting(a -> a.path("tenantId").asText())
+        .containsExactly("acme", "beta", "acme", "beta");
     List<ContentRetraction> notices = outbox("shared-erase-named");
     for (ContentRetraction notice : notices) {
-      assertThat(first)
+      JsonNode own = actions.get(notice.getTenantId().equals("acme") ? 0 : 1);
+      assertThat(own.path("details").path("retractions"))
           .as("the retraction of %s's release", notice.getTenantId())
-          .anySatisfy(
+          .singleElement()
+          .satisfies(
               named -> {
                 assertThat(named.path("tenantId").asText()).isEqualTo(notice.getTenantId());
                 assertThat(named.path("releasedEventId").asText())
                     .isEqualTo(notice.getReleasedEventId());
                 assertThat(named.path("retractionEventId").asText()).isEqualTo(notice.getEventId());
               });
-      assertThat(notice.getActionId()).isEqualTo(actions.get(0).path("actionId").asText());
+      assertThat(notice.getActionId()).isEqualTo(own.path("actionId").asText());
     }
     assertThat(notices)
         .extracting(ContentRetraction::getReleasedEventId)
         .containsExactlyInAnyOrder(acmeRelease, betaRelease.getEventId());
-    assertThat(actions.get(1).path("details").path("retractions"))
-        .as("the second erasure retracted nothing")
-        .isEmpty();
+    for (JsonNode second : actions.subList(2, 4)) {
+      assertThat(second.path("details").path("retractions"))
+          .as("the second erasure retracted nothing")
+          .isEmpty();
+    }
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
 
-    // The erasure's action is recorded under the request's first tenant (acme), whose story lists
-    // it: with acme's retraction alone, not beta's under the same request id. No story shows
-    // another tenant's retraction.
+    // Each tenant's story lists its own actions: with its own retraction alone, not the other
+    // tenant's under the same request id.
     AuditQueries queries = new AuditQueries(database.dataSource());
     for (String tenant : List.of("acme", "beta")) {
       List<JsonNode> named = new ArrayList<>();
@@ -1001,6 +1005,59 @@ class RetractionsITCase {
             .containsExactly(acmeRelease);
       }
     }
+  }
+
+  /**
+   * An admin's erasure of a request id two tenants use removes both tenants' records, so each
+   * tenant's story lists it, with its own retraction and the ids of its own outputs the erasure
+   * removed (reported by the forty-ninth session: it was one action of the request's first tenant,
+   * so beta's story showed the takedown in its retractions but no erasure; and no action named the
+   * outputs).
+   */
+  @Test
+  void shouldListAnAdminsErasureOfASharedRequestIdInEachTenantsStoryWithItsOutputs()
+      throws Exception {
+    Scenario acme =
+        Scenario.of("shared-erase-story", "acme", Decision.RELEASE, NOW.minusSeconds(90));
+    writer.write(AuditEvents.story(acme));
+    ReleaseGateOutcome betaRelease = otherTenantsRelease(acme, NOW.minusSeconds(60));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaRelease)));
+    String acmeRelease = AuditEvents.gateOutcome(acme).getEventId();
+
+    new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0)
+        .erase("shared-erase-story", "DSR-2026-51", ADMIN);
+
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    for (String tenant : List.of("beta", "acme")) {
+      JsonNode story = queries.story("shared-erase-story", tenant).orElseThrow();
+      List<JsonNode> erasures = new ArrayList<>();
+      for (JsonNode action : story.path("actions")) {
+        if (action.path("action").asText().equals("requests.erase")) {
+          erasures.add(action);
+        }
+      }
+      assertThat(erasures).as("the erasures %s's story lists", tenant).hasSize(1);
+      JsonNode erasure = erasures.get(0);
+      assertThat(erasure.path("details").path("retractions"))
+          .singleElement()
+          .satisfies(
+              one ->
+                  assertThat(one.path("releasedEventId").asText())
+                      .isEqualTo(tenant.equals("acme") ? acmeRelease : betaRelease.getEventId()));
+      assertThat(story.path("retractions"))
+          .singleElement()
+          .satisfies(
+              one ->
+                  assertThat(one.path("actionId").asText())
+                      .as("%s's takedown is by the erasure its story lists", tenant)
+                      .isEqualTo(erasure.path("actionId").asText()));
+      List<String> outputIds = new ArrayList<>();
+      erasure.path("details").path("outputIds").forEach(id -> outputIds.add(id.asText()));
+      assertThat(outputIds)
+          .as("the outputs of %s the erasure removed", tenant)
+          .isEqualTo(tenant.equals("acme") ? List.of(acme.outputId()) : List.of());
+    }
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
   @Test

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.ConflictException;
 import io.genguard.audit.NotFoundException;
+import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditChain;
 import io.genguard.audit.persistence.RequestOwner;
@@ -145,6 +147,9 @@ public final class EvidenceBundle {
    *
    * @param requestId the request
    * @param tenantScope only a record of this tenant may be shown (null: any)
+   * @param tenant whose records, where two tenants use the request id: that tenant's records and
+   *     those of no tenant (null: every record under the id, as before the fiftieth session, when
+   *     only one tenant has records under it)
    * @param anchorFile the audit service's anchor file
    * @param policies the archive to take the verdicts' policy files from; null to leave them out
    * @param issuedBy who asked, as the bundle names them
@@ -156,11 +161,32 @@ public final class EvidenceBundle {
   public record Request(
       String requestId,
       String tenantScope,
+      String tenant,
       Path anchorFile,
       PolicyArchive policies,
       String issuedBy,
       long maxLinks,
       Long throughSeq) {
+
+    /** The records {@code tenantScope} may see (its own tenant's, or every tenant's). */
+    public Request(
+        String requestId,
+        String tenantScope,
+        Path anchorFile,
+        PolicyArchive policies,
+        String issuedBy,
+        long maxLinks,
+        Long throughSeq) {
+      this(
+          requestId,
+          tenantScope,
+          tenantScope,
+          anchorFile,
+          policies,
+          issuedBy,
+          maxLinks,
+          throughSeq);
+    }
 
     /** Every record of the request, anchored or not (the command line's bundle). */
     public Request(
@@ -182,6 +208,15 @@ public final class EvidenceBundle {
       "withheld from a tenant's bundle: this default-period retention record lists the tenants"
           + " with retention periods of their own (excludedTenants), other customers' ids; the"
           + " bundle of a global compliance token holds it, and proves the removals it made";
+
+  /**
+   * Why an erasure record is withheld from one tenant's bundle: it erased a request id two tenants
+   * use and names the other tenant (the checks tie a request's records to the bundle's tenant).
+   */
+  public static final String WITHHELD_OTHER_TENANTS_ERASURE =
+      "withheld from this tenant's bundle: this erasure removed the records of every tenant using"
+          + " the request id and names another of them; that tenant's bundle (for a global"
+          + " compliance token) holds it, and proves the removals it made";
 
   /**
    * Makes the bundle of a request.
@@ -214,8 +249,11 @@ public final class EvidenceBundle {
           dataSource,
           readTimeout,
           connection -> {
+            // The command line's bundle (no tenant named) holds every record under the id.
             Optional<RequestOwner> subject =
-                RequestOwner.find(connection, request.requestId(), request.tenantScope());
+                request.tenant() == null
+                    ? RequestOwner.find(connection, request.requestId(), request.tenantScope())
+                    : owner(connection, request.requestId(), request.tenant());
             if (subject.isEmpty()) {
               return Optional.empty();
             }
@@ -234,7 +272,12 @@ public final class EvidenceBundle {
       Connection connection, Request request, String tenant, Instant now)
       throws SQLException, IOException {
     List<Row> rows =
-        records(connection, request.requestId(), request.tenantScope(), request.throughSeq());
+        records(
+            connection,
+            request.requestId(),
+            request.tenantScope(),
+            request.tenant(),
+            request.throughSeq());
     Map<Long, AnchorLog.AnchorLine> anchors = covering(request.anchorFile(), rows);
     ObjectNode bundle = NODES.objectNode();
     bundle.put("format", FORMAT);
@@ -291,6 +334,45 @@ public final class EvidenceBundle {
   }
 
   /**
+   * Whose bundle: {@code tenant} when it has a pipeline record under the request id, or every
+   * record naming a tenant names it ({@link RequestOwner#find}); with no tenant named, the
+   * request's only tenant.
+   *
+   * @throws ConflictException when no tenant is named and more than one tenant has pipeline records
+   *     under the request id (two tenants may use one), naming them
+   */
+  private static Optional<RequestOwner> owner(
+      Connection connection, String requestId, String tenant) throws SQLException {
+    List<String> tenants = new ArrayList<>();
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "select distinct tenant_id from audit_log where request_id = ?"
+                + " and tenant_id is not null and event_type <> '"
+                + ActionLog.EVENT_TYPE
+                + "' order by tenant_id")) {
+      query.setString(1, requestId);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          tenants.add(rs.getString(1));
+        }
+      }
+    }
+    if (tenant != null && tenants.contains(tenant)) {
+      return Optional.of(new RequestOwner(requestId, tenant));
+    }
+    if (tenant == null && tenants.size() > 1) {
+      throw new ConflictException(
+          "Request "
+              + requestId
+              + " has records of more than one tenant ("
+              + String.join(", ", tenants)
+              + "), which use the same request id: name the tenant whose evidence it is (the"
+              + " \"tenant\" query parameter)");
+    }
+    return RequestOwner.find(connection, requestId, tenant);
+  }
+
+  /**
    * As {@link #find(DataSource, String, String)}, its query under {@code readTimeout} (null: no
    * limit of its own).
    *
@@ -299,10 +381,7 @@ public final class EvidenceBundle {
   public static Optional<RequestOwner> find(
       DataSource dataSource, String requestId, String tenantScope, ReadTimeout readTimeout)
       throws SQLException {
-    return read(
-        dataSource,
-        readTimeout,
-        connection -> RequestOwner.find(connection, requestId, tenantScope));
+    return read(dataSource, readTimeout, connection -> owner(connection, requestId, tenantScope));
   }
 
   /** Runs {@code work} in a transaction, under {@code readTimeout} where it is not null. */
@@ -381,13 +460,16 @@ public final class EvidenceBundle {
    * (when not null), but for the retention and erasure records that removed those records' content.
    */
   private static List<Row> records(
-      Connection connection, String requestId, String tenantScope, Long throughSeq)
+      Connection connection, String requestId, String tenantScope, String tenant, Long throughSeq)
       throws SQLException {
     List<Row> rows = new ArrayList<>();
     try (PreparedStatement query =
         connection.prepareStatement(
             COLUMNS
-                + " where request_id = ? union all "
+                // One tenant's records where two use the request id (and those of no tenant):
+                // before the fiftieth session a bundle held every tenant's under the id.
+                + " where request_id = ? and (?::text is null or tenant_id is null"
+                + " or tenant_id = ?::text) union all "
                 + COLUMNS
                 // The bulk actions that dismissed one of its unfinished flows or sent it again
                 // (every one): actions of no request, which only the flows' rows link to it.
@@ -402,8 +484,10 @@ public final class EvidenceBundle {
                 + " order by seq limit "
                 + (MAX_RECORDS + 1))) {
       query.setString(1, requestId);
-      query.setString(2, requestId);
-      query.setString(3, requestId);
+      query.setString(2, tenant);
+      query.setString(3, tenant);
+      query.setString(4, requestId);
+      query.setString(5, requestId);
       read(query, requestId, rows);
     }
     if (throughSeq != null) {
@@ -431,16 +515,25 @@ public final class EvidenceBundle {
       try (PreparedStatement query =
           connection.prepareStatement(
               COLUMNS
-                  + " where seq = any(?) and request_id is null and event_type = '"
+                  // Of no request, or the request's erasure naming another tenant (an erasure of
+                  // a request id two tenants use names the lowest), left out above.
+                  + " where seq = any(?) and (request_id is null or request_id = ?)"
+                  + " and event_type = '"
                   + Retention.EVENT_TYPE
                   + "' order by seq")) {
         query.setArray(1, connection.createArrayOf("bigint", removedBy.toArray()));
+        query.setString(2, requestId);
         List<Row> retention = new ArrayList<>();
         read(query, requestId, retention);
         for (Row row : retention) {
+          // The request's own erasure, fetched here, names another tenant than the bundle's (the
+          // lowest of a request id two tenants use): the checks tie a request's records to the
+          // tenant the bundle names, so it is withheld from any one tenant's bundle.
+          boolean erasure = requestId.equals(requestOf(row.payload()));
+          String scope = erasure ? tenant : tenantScope;
           rows.add(
-              tenantScope != null && namesOtherTenants(row.payload(), tenantScope)
-                  ? row.withheld(WITHHELD_OTHER_TENANTS)
+              scope != null && namesOtherTenants(row.payload(), scope)
+                  ? row.withheld(erasure ? WITHHELD_OTHER_TENANTS_ERASURE : WITHHELD_OTHER_TENANTS)
                   : row);
         }
       }
@@ -456,12 +549,26 @@ public final class EvidenceBundle {
   private static boolean namesOtherTenants(String content, String tenant) {
     try {
       JsonNode payload = JSON.readTree(content == null ? "{}" : content);
+      if (payload.path("scope").asText("").equals("REQUEST")
+          && payload.path("tenantId").isTextual()
+          && !tenant.equals(payload.path("tenantId").asText())) {
+        return true; // an erasure of a request id another tenant uses too, naming that tenant
+      }
       for (JsonNode excluded : payload.path("excludedTenants")) {
         if (!tenant.equals(excluded.asText())) {
           return true;
         }
       }
       return false;
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("The chain's payloads are JSON", e);
+    }
+  }
+
+  /** The request a retention record erased, or null (a retention period's record). */
+  private static String requestOf(String content) {
+    try {
+      return JSON.readTree(content == null ? "{}" : content).path("requestId").asText(null);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("The chain's payloads are JSON", e);
     }

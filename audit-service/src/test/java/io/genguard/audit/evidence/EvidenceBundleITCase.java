@@ -478,6 +478,92 @@ class EvidenceBundleITCase {
         .hasMessageContaining("would hold 8 or more links, over the limit of 5");
   }
 
+  /**
+   * Two tenants under one request id, erased by an admin: a tenant's token gets a bundle of its own
+   * records alone, its own erasure action (with its own retraction) and the erasure record withheld
+   * where it names the other tenant, and both verifiers take it (beta's removals not proven, no
+   * problem); a global token names the tenant (409 naming both otherwise). Before the fiftieth
+   * session a tenant's token got 404 and a global token one bundle of both tenants.
+   */
+  @Test
+  void shouldGiveEachTenantUnderASharedRequestIdABundleOfItsOwnRecords() throws Exception {
+    Scenario acme = Scenario.of("req-shared", "acme", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(acme));
+    String acmeRelease = AuditEvents.gateOutcome(acme).getEventId();
+    io.genguard.events.v1.ReleaseGateOutcome beta =
+        AuditEvents.otherTenantsOutcome(
+            acme,
+            io.genguard.events.v1.GateOutcome.RELEASED,
+            io.genguard.events.v1.GateBasis.VERDICT,
+            null,
+            NOW);
+    writer.write(
+        List.of(AuditEvents.incoming(io.genguard.schemas.Topics.CONTENT_RELEASED.name(), beta)));
+    new Retention(database.dataSource(), Clock.systemUTC(), 0)
+        .erase("req-shared", "DSR-2026-9", new Caller("t1", "ada", Role.ADMIN, null));
+    anchors.publish(database.dataSource());
+    Path keyFile = AnchorLog.publicKeyFile(anchorFile);
+
+    assertThatThrownBy(() -> EvidenceBundle.find(database.dataSource(), "req-shared", null))
+        .as("a global token names the tenant")
+        .isInstanceOf(io.genguard.audit.ConflictException.class)
+        .hasMessageContaining("(acme, beta)");
+    for (String tenant : List.of("beta", "acme")) {
+      String other = tenant.equals("acme") ? "beta" : "acme";
+      String otherRelease = tenant.equals("acme") ? beta.getEventId() : acmeRelease;
+      ObjectNode bundle = bundle("req-shared", tenant).orElseThrow();
+      assertThat(bundle.path("tenantId").asText()).isEqualTo(tenant);
+      List<String> erasures = new java.util.ArrayList<>();
+      for (JsonNode record : bundle.path("records")) {
+        String text = record.path("canonical").asText("") + record.path("payload").asText("");
+        assertThat(text)
+            .as("%s's bundle, record %s", tenant, record.path("seq"))
+            .doesNotContain("\"tenantId\":\"" + other + "\"")
+            .doesNotContain(otherRelease);
+        if (text.contains("requests.erase")) {
+          erasures.add(text);
+        }
+      }
+      assertThat(erasures).as("%s's erasure action", tenant).hasSize(1);
+      assertThat(erasures.get(0)).contains(tenant.equals("acme") ? acmeRelease : beta.getEventId());
+      Result result = EvidenceCheck.check(bundle, keys);
+      assertThat(result.intact()).as(result.summary()).isTrue();
+      if (tenant.equals("acme")) {
+        // The erasure record names acme (the lowest tenant): shown, every record proven.
+        assertThat(result.complete()).as(result.summary()).isTrue();
+        assertThat(python(bundle, keyFile, 0)).contains("PROVEN");
+      } else {
+        // It names acme: withheld from beta's bundle, as a default period's record is from a
+        // tenant's, so the removals it made are not proven there (acme's bundle proves them).
+        assertThat(bundle.path("records"))
+            .anySatisfy(
+                r ->
+                    assertThat(r.path("withheld").asText())
+                        .isEqualTo(EvidenceBundle.WITHHELD_OTHER_TENANTS_ERASURE));
+        assertThat(python(bundle, keyFile, 1))
+            .anyMatch(line -> line.endsWith("RetentionApplied: NOT_PROVEN"))
+            .noneMatch(line -> line.startsWith("problem:"));
+      }
+    }
+    ObjectNode global =
+        EvidenceBundle.build(
+                database.dataSource(),
+                new EvidenceBundle.Request(
+                    "req-shared", null, "beta", anchorFile, null, "test", 2_000_000, null),
+                NOW)
+            .orElseThrow();
+    assertThat(global.path("tenantId").asText()).isEqualTo("beta");
+    assertThat(global.path("records"))
+        .as("the erasure record names acme: in acme's bundle, not beta's")
+        .anySatisfy(
+            r ->
+                assertThat(r.path("withheld").asText())
+                    .isEqualTo(EvidenceBundle.WITHHELD_OTHER_TENANTS_ERASURE));
+    Result result = EvidenceCheck.check(global, keys);
+    assertThat(result.intact()).as(result.summary()).isTrue();
+    assertThat(python(global, keyFile, 1)).noneMatch(line -> line.startsWith("problem:"));
+  }
+
   @Test
   void shouldBeCheckedAlikeByAnIndependentVerifierInPython() throws Exception {
     archive.record(PolicyLoader.defaultText(), "test", Caller.system("test"));

@@ -958,7 +958,8 @@ class RetractionsITCase {
     // One action per tenant whose records an erasure removes (since the fiftieth session), each
     // naming its own tenant's retraction: acme's, then beta's, for each erasure.
     List<JsonNode> actions = erasureActions("shared-erase-named");
-    assertThat(actions).extracting(a -> a.path("tenantId").asText())
+    assertThat(actions)
+        .extracting(a -> a.path("tenantId").asText())
         .containsExactly("acme", "beta", "acme", "beta");
     List<ContentRetraction> notices = outbox("shared-erase-named");
     for (ContentRetraction notice : notices) {
@@ -1058,6 +1059,39 @@ class RetractionsITCase {
           .isEqualTo(tenant.equals("acme") ? List.of(acme.outputId()) : List.of());
     }
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+  }
+
+  /**
+   * A tenant the story's 409 names, whose records under the shared request id are chain records
+   * only (here the gate's restatement of its release), gets its story with {@code ?tenant=}, as the
+   * 409 tells: it got 404 (reported by the forty-ninth session).
+   */
+  @Test
+  void shouldGiveATenantWhoseRecordsUnderASharedIdAreChainRecordsOnlyItsStory() throws Exception {
+    Scenario acme =
+        Scenario.of("shared-chain-only", "acme", Decision.RELEASE, NOW.minusSeconds(90));
+    writer.write(AuditEvents.story(acme));
+    Scenario beta =
+        Scenario.of("shared-chain-only", "beta", Decision.RELEASE, NOW.minusSeconds(60));
+    writer.write(List.of(restated(beta, null, null)));
+    AuditQueries queries = new AuditQueries(database.dataSource());
+    assertThatThrownBy(() -> queries.story("shared-chain-only"))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("acme, beta");
+
+    JsonNode story = queries.story("shared-chain-only", "beta").orElseThrow();
+
+    assertThat(story.path("tenantId").asText()).isEqualTo("beta");
+    assertThat(story.path("request").isNull()).isTrue();
+    assertThat(story.path("outputs")).isEmpty();
+    assertThat(story.path("gateRestatements")).hasSize(1);
+    assertThat(story.path("auditRecords"))
+        .extracting(record -> record.path("eventType").asText())
+        .containsExactly("GateDecisionRestated");
+    assertThat(story.path("status").asText()).isEqualTo("RELEASED");
+    assertThat(queries.story("shared-chain-only", "gamma"))
+        .as("a tenant with no record under the id")
+        .isEmpty();
   }
 
   @Test

@@ -9,7 +9,7 @@
 #   run.sh stop BIN_DIR
 #
 # BIN_DIR: the embedded PostgreSQL's binaries (e.g. /tmp/embedded-pg/PG-*/bin). As root, the server
-# runs as $PG_USER (default cloudsdk). A batch is 500 requests' four records: the audit_log insert,
+# runs as $PG_USER (default nobody; any unprivileged user). A batch is 500 requests' four records: the audit_log insert,
 # then each projection insert under EXPLAIN (ANALYZE, BUFFERS, TIMING OFF), then
 # `set constraints all immediate`, which runs the deferred foreign-key checks the commit would run
 # (one per projection row), timed alone ("deferred_fk").
@@ -19,12 +19,12 @@ MIGRATIONS="$HERE/../../../audit-service/src/main/resources/db/migration"
 DATA=/tmp/audit-batch-costs-data
 SOCK=/tmp/audit-batch-costs-sock
 P="psql -h $SOCK -p 55871 -U postgres -X -q -v ON_ERROR_STOP=1"
-as_user() { if [[ $(id -u) == 0 ]]; then runuser -u "${PG_USER:-cloudsdk}" -- "$@"; else "$@"; fi; }
+as_user() { if [[ $(id -u) == 0 ]]; then runuser -u "${PG_USER:-nobody}" -- "$@"; else "$@"; fi; }
 cd "$HERE"
 case "$1" in
   setup)
     rm -rf "$DATA" "$SOCK"; mkdir -p "$DATA" "$SOCK"
-    [[ $(id -u) == 0 ]] && chown "${PG_USER:-cloudsdk}" "$DATA" "$SOCK"
+    [[ $(id -u) == 0 ]] && chown "${PG_USER:-nobody}" "$DATA" "$SOCK"
     as_user "$2/initdb" -D "$DATA" -U postgres -A trust >/dev/null
     printf "port=55871\nunix_socket_directories='%s'\nfsync=off\n" "$SOCK" >>"$DATA/postgresql.conf"
     as_user "$2/pg_ctl" -D "$DATA" -l "$DATA/log" -w start >/dev/null

@@ -215,9 +215,28 @@ public final class CanonicalJson {
    * @throws IllegalArgumentException when the JSON does not fit the schema
    */
   public static <T extends SpecificRecord> T toRecord(String json, Class<T> type) {
+    return toRecord(json, type, false);
+  }
+
+  /**
+   * {@link #toRecord}, refusing JSON with a key, at any level, that the schema lacks: one written
+   * by a newer writer, whose schema has a field this class does not know yet. {@link #toRecord}
+   * ignores such a key, so the record read back says less than the JSON; a caller that derives a
+   * digest or compares with it must not take that record for what was written (since the fiftieth
+   * session's review). Map keys are data, not fields, and are all read.
+   *
+   * @throws IllegalArgumentException when the JSON does not fit the schema or has a key it lacks
+   */
+  public static <T extends SpecificRecord> T toRecordOfKnownFields(String json, Class<T> type) {
+    return toRecord(json, type, true);
+  }
+
+  private static <T extends SpecificRecord> T toRecord(
+      String json, Class<T> type, boolean refuseUnknownKeys) {
     try {
       Schema schema = SpecificData.get().getSchema(type);
-      Object generic = fromJson(CANONICAL.readTree(json), schema, schema.getName());
+      Object generic =
+          fromJson(CANONICAL.readTree(json), schema, schema.getName(), refuseUnknownKeys);
       // Through Avro's binary form, so that the specific reader applies the logical types.
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(bytes, null);
@@ -231,7 +250,8 @@ public final class CanonicalJson {
     }
   }
 
-  private static Object fromJson(JsonNode node, Schema schema, String path) {
+  private static Object fromJson(
+      JsonNode node, Schema schema, String path, boolean refuseUnknownKeys) {
     if (schema.getLogicalType() instanceof LogicalTypes.TimestampMillis) {
       return Instant.parse(text(node, path)).toEpochMilli();
     }
@@ -239,6 +259,21 @@ public final class CanonicalJson {
       case RECORD -> {
         if (!node.isObject()) {
           throw new IllegalArgumentException(path + " is not an object");
+        }
+        if (refuseUnknownKeys) {
+          node.fieldNames()
+              .forEachRemaining(
+                  name -> {
+                    if (schema.getField(name) == null) {
+                      throw new IllegalArgumentException(
+                          path
+                              + " has key '"
+                              + name
+                              + "', which "
+                              + schema.getName()
+                              + " does not know (written by a newer writer)");
+                    }
+                  });
         }
         GenericData.Record record = new GenericData.Record(schema);
         for (Schema.Field field : schema.getFields()) {
@@ -254,7 +289,8 @@ public final class CanonicalJson {
               fromJson(
                   value == null ? NODES.nullNode() : value,
                   field.schema(),
-                  path + "." + field.name()));
+                  path + "." + field.name(),
+                  refuseUnknownKeys));
         }
         return record;
       }
@@ -264,7 +300,7 @@ public final class CanonicalJson {
         }
         for (Schema branch : schema.getTypes()) {
           if (branch.getType() != Schema.Type.NULL) {
-            return fromJson(node, branch, path);
+            return fromJson(node, branch, path, refuseUnknownKeys);
           }
         }
         throw new IllegalArgumentException(path + " has no non-null branch");
@@ -300,13 +336,17 @@ public final class CanonicalJson {
                 e ->
                     map.put(
                         e.getKey(),
-                        fromJson(e.getValue(), schema.getValueType(), path + "." + e.getKey())));
+                        fromJson(
+                            e.getValue(),
+                            schema.getValueType(),
+                            path + "." + e.getKey(),
+                            refuseUnknownKeys)));
         return map;
       }
       case ARRAY -> {
         List<Object> list = new ArrayList<>();
         for (JsonNode element : node) {
-          list.add(fromJson(element, schema.getElementType(), path + "[]"));
+          list.add(fromJson(element, schema.getElementType(), path + "[]", refuseUnknownKeys));
         }
         return list;
       }

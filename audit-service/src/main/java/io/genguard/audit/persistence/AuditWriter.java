@@ -380,9 +380,10 @@ public final class AuditWriter {
    * written under an older schema has neither the key of a nullable field added since nor that key
    * in its digest, while the same verdict read again now has it as null (old bytes read after an
    * upgrade, a rescoring after a savepoint restore). Its payload read back has the field as null
-   * (its default), as the verdict read again. The payloads are read only for these rare mismatches;
-   * once retention or an erasure removed one, the digest alone decides (they refresh it from the
-   * payload read back first, {@link JudgementDigests}).
+   * (its default), as the verdict read again. A payload with a key the current class lacks (a newer
+   * writer's) is not read back: such a verdict stays a conflict. The payloads are read only for
+   * these rare mismatches; once retention or an erasure removed one, the digest alone decides (they
+   * refresh it from the payload read back first, {@link JudgementDigests}).
    */
   private static void sameJudgementAsPayload(
       Connection connection, Map<String, Conflict> conflicts, Set<String> digestDiffers)
@@ -451,13 +452,18 @@ public final class AuditWriter {
     return ModerationVerdict.newBuilder(verdict).setDecidedAt(Instant.EPOCH).build();
   }
 
-  /** A recorded verdict's payload read back; null when there is none or it cannot be read. */
+  /**
+   * A recorded verdict's payload read back; null when there is none or it cannot be read, or when
+   * it has a key, at any level, that the current class lacks: recorded by a newer writer, it would
+   * read back without that field and look the same judgement as a verdict that differs from it only
+   * there.
+   */
   private static ModerationVerdict verdictOf(String payload) {
     if (payload == null) {
       return null;
     }
     try {
-      return CanonicalJson.toRecord(payload, ModerationVerdict.class);
+      return CanonicalJson.toRecordOfKnownFields(payload, ModerationVerdict.class);
     } catch (RuntimeException e) {
       return null; // compared by its digest only, as other events are
     }

@@ -20,9 +20,10 @@ import java.util.List;
  * same verdict read again now has as null (the writer decides by the payload while it is stored,
  * {@link AuditWriter}). Both are given the digest of the payload read back, which has the field as
  * null: computed from the very payload that was recorded, it names the judgement that was recorded,
- * as the writer's comparison with the payload did. There is no backfill in SQL because the
- * canonical form is Java's ({@link CanonicalJson}). The digest is not on the hash chain, as those
- * of verdicts recorded since V35 are not.
+ * as the writer's comparison with the payload did. A payload with a key the current class lacks (a
+ * newer writer's) keeps its digest. There is no backfill in SQL because the canonical form is
+ * Java's ({@link CanonicalJson}). The digest is not on the hash chain, as those of verdicts
+ * recorded since V35 are not.
  */
 public final class JudgementDigests {
   private static final String VERDICTS =
@@ -108,12 +109,15 @@ public final class JudgementDigests {
   /**
    * The judgement digest of a recorded verdict's payload, as {@link AuditWriter} compares a verdict
    * read again with one whose payload it reads back; null when the payload cannot be read as a
-   * verdict (the record keeps what it has: compared by its digests only, as before).
+   * verdict (the record keeps what it has: compared by its digests only, as before). Also null when
+   * the payload has a key, at any level, that the current class lacks: a newer writer recorded it
+   * (an older instance's retention or erasure during a rolling upgrade), and its digest, which has
+   * that key, is the right one; the payload read back would drop it.
    */
   private static String digestOf(String payload) {
     ModerationVerdict verdict;
     try {
-      verdict = CanonicalJson.toRecord(payload, ModerationVerdict.class);
+      verdict = CanonicalJson.toRecordOfKnownFields(payload, ModerationVerdict.class);
     } catch (RuntimeException e) {
       return null;
     }

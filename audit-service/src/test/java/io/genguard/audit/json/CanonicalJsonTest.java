@@ -242,6 +242,36 @@ class CanonicalJsonTest {
         .hasMessageContaining("ModerationVerdict.policyId is not a string");
   }
 
+  /**
+   * A key the schema lacks (a newer writer's field) is ignored by toRecord but refused, at any
+   * level, by toRecordOfKnownFields; a map's keys are data and are all read.
+   */
+  @Test
+  void shouldRefuseAKeyTheSchemaLacksOnlyWhenAskedTo() {
+    ModerationVerdict verdict =
+        ModerationVerdict.newBuilder(
+                AuditEvents.verdict(
+                    AuditEvents.Scenario.of(
+                        "newer", "acme", Decision.REVIEW, Instant.parse("2026-12-02T10:15:30Z"))))
+            .setAttributes(Map.of("anyKey", "v"))
+            .build();
+    assertThat(
+            CanonicalJson.toRecordOfKnownFields(CanonicalJson.of(verdict), ModerationVerdict.class))
+        .isEqualTo(verdict);
+    ObjectNode top = CanonicalJson.toTree(verdict);
+    top.put("futureField", "x");
+    ObjectNode inReason = CanonicalJson.toTree(verdict);
+    ((ObjectNode) inReason.withArray("reasons").get(0)).put("futureField", "x");
+
+    for (ObjectNode newer : List.of(top, inReason)) {
+      String json = CanonicalJson.write(newer);
+      assertThat(CanonicalJson.toRecord(json, ModerationVerdict.class)).isEqualTo(verdict);
+      assertThatThrownBy(() -> CanonicalJson.toRecordOfKnownFields(json, ModerationVerdict.class))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("has key 'futureField'");
+    }
+  }
+
   @Test
   void shouldRefuseJsonThatDoesNotFitTheSchema() {
     assertThatThrownBy(() -> CanonicalJson.toRecord("{\"eventId\": 7}", GenerationOutput.class))

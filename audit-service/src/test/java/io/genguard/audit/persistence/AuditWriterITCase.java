@@ -462,6 +462,81 @@ class AuditWriterITCase {
   }
 
   /**
+   * The fiftieth session's review: the payload fallback read a verdict recorded by a newer writer,
+   * whose schema has a field this class does not know, without that field, so a verdict that
+   * differs from it only there was "the same judgement" and no conflict was kept. Such a payload is
+   * no longer read back: the verdict is a conflict, as when the digests differ otherwise. The new
+   * key at the top level and inside a reason.
+   */
+  @Test
+  void shouldTakeAVerdictDifferingOnlyInAFieldThisVersionDoesNotKnowAsAConflict() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    AuditDatabase own =
+        AuditDatabase.connect(
+            infra.createDatabase("audit_writer_newer_schema_it"),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2);
+    try {
+      AuditWriter w = new AuditWriter(own.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+      for (String level : List.of("top", "reason")) {
+        ModerationVerdict verdict =
+            AuditEvents.verdict(Scenario.of("newer-" + level, "acme", Decision.REVIEW, NOW));
+        w.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
+        // What a writer whose schema has one more field stored: the canonical JSON with its key,
+        // and the digest of that JSON without decidedAt.
+        ObjectNode newer = CanonicalJson.toTree(verdict);
+        ObjectNode holder =
+            level.equals("top") ? newer : (ObjectNode) newer.withArray("reasons").get(0);
+        holder.put("futureField", "x");
+        String newerPayload = CanonicalJson.write(newer);
+        assertThat(newerPayload).contains("\"futureField\"");
+        try (Connection connection = own.dataSource().getConnection();
+            PreparedStatement update =
+                connection.prepareStatement(
+                    "update audit_log set payload = ?, payload_sha256 = sha256(convert_to(?,"
+                        + " 'UTF8')), judgement_sha256 = sha256(convert_to(?, 'UTF8'))"
+                        + " where event_id = ?")) {
+          update.setString(1, newerPayload);
+          update.setString(2, newerPayload);
+          update.setString(
+              3, CanonicalJson.write(CanonicalJson.withField(newer, "decidedAt", Instant.EPOCH)));
+          update.setString(4, verdict.getEventId());
+          assertThat(update.executeUpdate()).isEqualTo(1);
+        }
+
+        w.write(
+            List.of(
+                AuditEvents.incoming(
+                    Topics.MODERATION_VERDICTS.name(),
+                    ModerationVerdict.newBuilder(verdict)
+                        .setDecidedAt(verdict.getDecidedAt().plusSeconds(900))
+                        .build())));
+
+        assertThat(
+                TestSql.count(
+                    own.dataSource(),
+                    "select count(*) from event_id_conflict where event_id = '"
+                        + verdict.getEventId()
+                        + "'"))
+            .as("a verdict without the newer writer's field, key at the %s level", level)
+            .isOne();
+        assertThat(
+                string(
+                    own,
+                    "select payload from audit_log where event_id = '"
+                        + verdict.getEventId()
+                        + "'"))
+            .as("the newer record stays")
+            .isEqualTo(newerPayload);
+      }
+      assertThat(w.eventIdConflicts()).isEqualTo(2);
+    } finally {
+      own.close();
+    }
+  }
+
+  /**
    * Only when the verdict was decided is left out: a verdict under a recorded verdict's id with
    * another decision, other reasons or another judged text is still a conflict, decided later or
    * not.

@@ -14,6 +14,7 @@ import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
+import io.genguard.audit.persistence.AuditChain;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
@@ -1540,6 +1541,69 @@ class RetentionITCase {
                       .build())));
     }
     assertThat(count(conflicts)).as("verdicts judged otherwise").isEqualTo(4);
+  }
+
+  /**
+   * The fiftieth session's review: a verdict recorded by a newer writer, whose schema has a field
+   * this class does not know, was read back without it, so an older instance's retention or erasure
+   * (a rolling upgrade) replaced its correct judgement digest with one lacking the field, and the
+   * same verdict delivered again to a newer writer would be a conflict. The digest now stays, for a
+   * new key at the top level (acme's, removed by retention) and inside a reason (globex's, erased).
+   */
+  @Test
+  void shouldKeepTheDigestOfAVerdictWithAFieldThisVersionDoesNotKnowThroughItsRemoval()
+      throws Exception {
+    ModerationVerdict retained =
+        AuditEvents.verdict(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO));
+    ModerationVerdict erased =
+        AuditEvents.verdict(Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO));
+    ObjectNode retainedTree = CanonicalJson.toTree(retained);
+    retainedTree.put("futureField", "x");
+    ObjectNode erasedTree = CanonicalJson.toTree(erased);
+    ((ObjectNode) erasedTree.withArray("reasons").get(0)).put("futureField", "x");
+    String retainedDigest = storedByANewerWriter(retained, retainedTree);
+    String erasedDigest = storedByANewerWriter(erased, erasedTree);
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+    retention.erase("globex-old", "DSR-2026-1004", ADMIN);
+
+    for (Map.Entry<String, String> kept :
+        Map.of(retained.getEventId(), retainedDigest, erased.getEventId(), erasedDigest)
+            .entrySet()) {
+      assertThat(
+              count(
+                  "select count(*) from audit_log where payload is null and event_id = '"
+                      + kept.getKey()
+                      + "' and judgement_sha256 = decode('"
+                      + kept.getValue()
+                      + "', 'hex')"))
+          .as("the content of %s removed, the newer writer's digest kept", kept.getKey())
+          .isOne();
+    }
+  }
+
+  /**
+   * Rewrites a verdict's record as a newer writer stored it, with {@code tree} its canonical tree
+   * (holding a key this class lacks): that JSON and the digest of it without decidedAt, which is
+   * returned (hex).
+   */
+  private String storedByANewerWriter(ModerationVerdict verdict, ObjectNode tree) throws Exception {
+    String payload = CanonicalJson.write(tree);
+    assertThat(payload).contains("\"futureField\"");
+    String undated = CanonicalJson.write(CanonicalJson.withField(tree, "decidedAt", Instant.EPOCH));
+    try (Connection connection = database.dataSource().getConnection();
+        PreparedStatement update =
+            connection.prepareStatement(
+                "update audit_log set payload = ?, payload_sha256 = sha256(convert_to(?, 'UTF8')),"
+                    + " judgement_sha256 = sha256(convert_to(?, 'UTF8')) where event_id = ?")) {
+      update.setString(1, payload);
+      update.setString(2, payload);
+      update.setString(3, undated);
+      update.setString(4, verdict.getEventId());
+      assertThat(update.executeUpdate()).isEqualTo(1);
+    }
+    return AuditChain.payloadSha256(undated);
   }
 
   /**

@@ -317,18 +317,71 @@ class ReleaseGateTenantKeyedTest {
         .satisfies(dead -> assertThat(dead.getReason()).contains("the tenant id a U+0000"));
   }
 
+  /**
+   * Review finding (fiftieth session, review2): a hold a format-3 gate wrote is written again after
+   * the upgrade under another event id (outcome() adds the tenant from format 4), not "the same
+   * event". Fails until fixed: remove {@code @Disabled} to see it.
+   */
+  @org.junit.jupiter.api.Disabled("review2 finding: fails until the hold keeps its event id")
+  @Test
+  void reviewHoldWrittenAgainAfterTheUpgradeIsTheSameEvent() {
+    start(3);
+    GenerationOutput held = output("r-held-again", "Held through the upgrade.");
+    sendRequest(held.getRequestId(), "acme");
+    send(held);
+    send(verdict(held, Decision.REVIEW));
+    List<ReleaseGateOutcome> first = decode(Topics.REVIEW_PENDING.name());
+    assertThat(first).hasSize(1);
+    KeyValueStore<String, GateEntry> before =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    GateEntry entry = before.get("r-held-again");
+    driver.close();
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    driver
+        .<String, GateEntry>getKeyValueStore(ReleaseGateTopology.STATE_STORE)
+        .put("r-held-again", entry);
+    send(held); // a copy: the hold is written again, "the same event"
+    assertThat(decode(Topics.REVIEW_PENDING.name()))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getEventId)
+        .isEqualTo(first.get(0).getEventId());
+  }
+
+  /**
+   * Review finding (fiftieth session, review2): the audit service's erasure of a shared request id
+   * by a global admin sends one notice naming the lowest tenant; under format 4 that erases only
+   * that tenant's entry, and the other tenant's output is released. Fails until the audit service
+   * tells the gate about every tenant: remove {@code @Disabled} to see it.
+   */
+  @org.junit.jupiter.api.Disabled("review2 finding: fails until every tenant's entry is erased")
+  @Test
+  void anAdminErasureNoticeNamingTheLowestTenantLeavesTheOtherTenantsOutput() {
+    // The audit service's erasure of a shared request id by a global admin names the lowest
+    // tenant of the request's records (RequestOwner.visibleTenant) in its one notice.
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput acme = output("r-admin-erase", "Acme's text.");
+    GenerationOutput globex = underTenant(acme, "globex", "Globex's text.");
+    sendRequest("r-admin-erase", "acme");
+    sendRequest("r-admin-erase", "globex");
+    send(acme);
+    send(globex);
+    sendErasure("r-admin-erase", "acme");
+    send(verdict(globex, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .as("an erased request's text is released")
+        .isEmpty();
+  }
+
   private static String tenantKey(String requestId, String tenant) {
     return requestId + ReleaseGateProcessor.TENANT_SEPARATOR + tenant;
   }
 
-  /** {@code output} as another tenant's generation under the same request id. */
+  /**
+   * {@code output} as another tenant's generation under the same request id: the same output id and
+   * event id, as the generator derives both from the request id alone.
+   */
   private static GenerationOutput underTenant(GenerationOutput output, String tenant, String text) {
-    return GenerationOutput.newBuilder(output)
-        .setTenantId(tenant)
-        .setOutputId(output.getOutputId() + "-" + tenant)
-        .setEventId(output.getEventId() + "-" + tenant)
-        .setText(text)
-        .build();
+    return GenerationOutput.newBuilder(output).setTenantId(tenant).setText(text).build();
   }
 
   private void advance(Duration duration) {

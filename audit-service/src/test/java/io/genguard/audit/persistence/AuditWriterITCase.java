@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.OlderWriterRecords;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ChainVerifier.Verification;
 import io.genguard.events.v1.Decision;
@@ -295,19 +296,20 @@ class AuditWriterITCase {
       throws Exception {
     // Its own database: the record is rewritten as an older writer stored it, off the chain, so
     // the chain the other tests verify stays valid.
-    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    AuditDatabase own =
-        AuditDatabase.connect(
-            infra.createDatabase("audit_writer_older_schema_it"),
-            infra.jdbcUser(),
-            infra.jdbcPassword(),
-            2);
+    AuditDatabase own = ownDatabase("audit_writer_older_schema_it");
     try {
       verdictOfAnOlderSchemaJudgedAgain(
           own, new AuditWriter(own.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC)));
     } finally {
       own.close();
     }
+  }
+
+  /** A new, migrated database of the test's own: what it writes leaves the shared chain alone. */
+  private static AuditDatabase ownDatabase(String name) {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    return AuditDatabase.connect(
+        infra.createDatabase(name), infra.jdbcUser(), infra.jdbcPassword(), 2);
   }
 
   private static void verdictOfAnOlderSchemaJudgedAgain(AuditDatabase db, AuditWriter w)
@@ -318,24 +320,9 @@ class AuditWriterITCase {
             .setModel(null)
             .build();
     w.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
-    // What a writer whose schema had no "model" yet stored: the canonical JSON without the key,
-    // and the digest of that JSON without decidedAt.
-    ObjectNode older = CanonicalJson.toTree(verdict);
-    older.remove("model");
-    String olderPayload = CanonicalJson.write(older);
-    ObjectNode olderUndated = CanonicalJson.withField(older, "decidedAt", Instant.EPOCH);
-    assertThat(olderPayload).doesNotContain("\"model\"");
-    try (Connection connection = db.dataSource().getConnection();
-        PreparedStatement update =
-            connection.prepareStatement(
-                "update audit_log set payload = ?, payload_sha256 = sha256(convert_to(?, 'UTF8')),"
-                    + " judgement_sha256 = sha256(convert_to(?, 'UTF8')) where event_id = ?")) {
-      update.setString(1, olderPayload);
-      update.setString(2, olderPayload);
-      update.setString(3, CanonicalJson.write(olderUndated));
-      update.setString(4, verdict.getEventId());
-      assertThat(update.executeUpdate()).isEqualTo(1);
-    }
+    // What a writer whose schema had no "model" yet stored.
+    String olderPayload =
+        OlderWriterRecords.storedByAWriterWithout(db.dataSource(), verdict, List.of("model"));
     long before = w.eventIdConflicts();
 
     ModerationVerdict later =
@@ -394,13 +381,7 @@ class AuditWriterITCase {
   @Test
   void shouldTakeAVerdictJudgedAgainAsARedeliveryAfterItsSchemaGainedAFieldWithADefault()
       throws Exception {
-    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    AuditDatabase own =
-        AuditDatabase.connect(
-            infra.createDatabase("audit_writer_older_default_it"),
-            infra.jdbcUser(),
-            infra.jdbcPassword(),
-            2);
+    AuditDatabase own = ownDatabase("audit_writer_older_default_it");
     try {
       AuditWriter w = new AuditWriter(own.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
       ModerationVerdict verdict =
@@ -410,23 +391,8 @@ class AuditWriterITCase {
               .setTextTruncated(false)
               .build();
       w.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
-      ObjectNode older = CanonicalJson.toTree(verdict);
-      older.remove(List.of("policySha256", "textTruncated"));
-      String olderPayload = CanonicalJson.write(older);
-      assertThat(olderPayload).doesNotContain("\"policySha256\"").doesNotContain("textTruncated");
-      try (Connection connection = own.dataSource().getConnection();
-          PreparedStatement update =
-              connection.prepareStatement(
-                  "update audit_log set payload = ?, payload_sha256 = sha256(convert_to(?,"
-                      + " 'UTF8')), judgement_sha256 = sha256(convert_to(?, 'UTF8'))"
-                      + " where event_id = ?")) {
-        update.setString(1, olderPayload);
-        update.setString(2, olderPayload);
-        update.setString(
-            3, CanonicalJson.write(CanonicalJson.withField(older, "decidedAt", Instant.EPOCH)));
-        update.setString(4, verdict.getEventId());
-        assertThat(update.executeUpdate()).isEqualTo(1);
-      }
+      OlderWriterRecords.storedByAWriterWithout(
+          own.dataSource(), verdict, List.of("policySha256", "textTruncated"));
       String conflicts =
           "select count(*) from event_id_conflict where event_id = '" + verdict.getEventId() + "'";
 
@@ -815,13 +781,7 @@ class AuditWriterITCase {
   void shouldKeepNoPayloadOfAConflictReadWhileAnErasureTombstonesItsRecord() throws Exception {
     // A database of its own: the tombstone below is justified by no erasure record, so the chain
     // the other tests verify would not be valid.
-    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
-    AuditDatabase own =
-        AuditDatabase.connect(
-            infra.createDatabase("audit_writer_erased_race_it"),
-            infra.jdbcUser(),
-            infra.jdbcPassword(),
-            2);
+    AuditDatabase own = ownDatabase("audit_writer_erased_race_it");
     try {
       conflictReadWhileAnErasureTombstonesItsRecord(own);
     } finally {
@@ -1103,8 +1063,8 @@ class AuditWriterITCase {
     Scenario waiting = Scenario.of("tenancy-wait", "acme", Decision.REVIEW, NOW);
     Scenario closed = Scenario.of("tenancy-closed", "acme", Decision.REVIEW, NOW);
     Scenario decided = Scenario.of("tenancy-decided", "acme", Decision.REVIEW, NOW);
-    writer.write(heldWithoutVerdict(waiting));
-    writer.write(heldWithoutVerdict(closed));
+    writer.write(AuditEvents.heldWithoutVerdict(waiting));
+    writer.write(AuditEvents.heldWithoutVerdict(closed));
     writer.write(List.of(finalOutcome(closed, GateOutcome.RELEASED, "tenancy-closed-review")));
     writer.write(AuditEvents.story(decided));
     writer.write(List.of(decision(decided, "tenancy-decided-review")));
@@ -1145,7 +1105,7 @@ class AuditWriterITCase {
     // Acme's hold for want of a verdict and beta's hold on a verdict of its own read in one batch:
     // acme's new item does not take beta's verdict (the forty-eighth session's third review).
     Scenario sameBatch = Scenario.of("tenancy-same-batch", "acme", Decision.REVIEW, NOW);
-    List<IncomingEvent> both = new ArrayList<>(heldWithoutVerdict(sameBatch));
+    List<IncomingEvent> both = new ArrayList<>(AuditEvents.heldWithoutVerdict(sameBatch));
     both.add(otherTenantsHold(sameBatch, null));
     writer.write(both);
     assertThat(tenancyItems("acme"))
@@ -1185,21 +1145,6 @@ class AuditWriterITCase {
   /** Tenant beta's item as {@link #otherTenantsHold} leaves it, waiting for a person. */
   private static String betaPending(Scenario s) {
     return "PENDING verdict=verdict-beta-" + s.requestId() + " late=null review=null";
-  }
-
-  /** The scenario's request, output and the gate's hold for want of a verdict. */
-  private static List<IncomingEvent> heldWithoutVerdict(Scenario s) {
-    ReleaseGateOutcome timedOut =
-        ReleaseGateOutcome.newBuilder(
-                AuditEvents.gateOutcome(
-                    s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, NOW))
-            .setVerdictId("")
-            .setPolicyVersion("")
-            .build();
-    return List.of(
-        AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s)),
-        AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s)),
-        AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut));
   }
 
   /** Tenant beta's hold on a verdict of its own under the scenario's request id. */
@@ -1306,18 +1251,7 @@ class AuditWriterITCase {
   @Test
   void shouldGiveAnItemHeldForItsMissingVerdictTheVerdictThatHoldsItLater() throws Exception {
     Scenario held = Scenario.of("overdue-1", "acme", Decision.REVIEW, NOW);
-    ReleaseGateOutcome timedOut =
-        ReleaseGateOutcome.newBuilder(
-                AuditEvents.gateOutcome(
-                    held, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, NOW))
-            .setVerdictId("")
-            .setPolicyVersion("")
-            .build();
-    writer.write(
-        List.of(
-            AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(held)),
-            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(held)),
-            AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut)));
+    writer.write(AuditEvents.heldWithoutVerdict(held));
     assertThat(
             count(
                 "select count(*) from review_item where request_id = 'overdue-1'"
@@ -1356,13 +1290,7 @@ class AuditWriterITCase {
     // The ingestor fell behind (a restart, a slow database): the gate's timeout hold and its hold
     // on the late verdict come in one poll, so in one write.
     Scenario held = Scenario.of("overdue-2", "acme", Decision.REVIEW, NOW);
-    ReleaseGateOutcome timedOut =
-        ReleaseGateOutcome.newBuilder(
-                AuditEvents.gateOutcome(
-                    held, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, NOW))
-            .setVerdictId("")
-            .setPolicyVersion("")
-            .build();
+    ReleaseGateOutcome timedOut = AuditEvents.heldForWantOfVerdict(held);
     ReleaseGateOutcome heldOnVerdict =
         AuditEvents.gateOutcome(
             held, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, null, NOW.plusSeconds(900));

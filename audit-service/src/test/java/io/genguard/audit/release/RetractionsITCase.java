@@ -93,16 +93,13 @@ class RetractionsITCase {
   void shouldTakeDownWhatTheGateReleasedOnALateVerdictAfterAReviewerRejectedIt() throws Exception {
     // The moderation job was down: the gate held the output for want of a verdict.
     Scenario late = Scenario.of("late-rel", "acme", Decision.RELEASE, NOW.minusSeconds(900));
-    writer.write(heldWithoutVerdict(late));
+    writer.write(AuditEvents.heldWithoutVerdict(late));
     ReviewQueue.Decided rejected =
         reviewQueue().decide("late-rel", ReviewAction.REJECT, "slur in the second line", RITA);
     // The job recovered; its RELEASE verdict reached the gate before the rejection did, and the
     // gate released the output.
     ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
-    List<io.genguard.audit.persistence.IncomingEvent> recovered =
-        List.of(
-            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
-            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release));
+    List<io.genguard.audit.persistence.IncomingEvent> recovered = lateVerdictAndRelease(late);
 
     writer.write(recovered);
 
@@ -164,7 +161,7 @@ class RetractionsITCase {
   @Test
   void shouldTakeDownALateReleaseWhenTheRejectionIsReadInTheSameBatch() throws Exception {
     Scenario late = Scenario.of("late-same", "acme", Decision.RELEASE, NOW.minusSeconds(900));
-    writer.write(heldWithoutVerdict(late));
+    writer.write(AuditEvents.heldWithoutVerdict(late));
     ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
 
     // A review tool's REJECT on review.decisions and the gate's release on the late verdict are
@@ -199,7 +196,7 @@ class RetractionsITCase {
   void shouldTakeDownARejectedItemOnlyOnAReleaseOfItsOwnTenant() throws Exception {
     Scenario late = Scenario.of("late-tenant", "acme", Decision.RELEASE, NOW.minusSeconds(900));
     Scenario other = Scenario.of("late-tenant", "beta", Decision.RELEASE, NOW.minusSeconds(900));
-    writer.write(heldWithoutVerdict(late));
+    writer.write(AuditEvents.heldWithoutVerdict(late));
     writer.write(List.of(rejection(late, "review-tenant")));
 
     writer.write(
@@ -219,10 +216,7 @@ class RetractionsITCase {
     assertThat(writer.rejectedReleasesTakenDown()).isZero();
 
     ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
-    writer.write(
-        List.of(
-            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
-            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release)));
+    writer.write(lateVerdictAndRelease(late));
     assertThat(
             count(
                 "select count(*) from review_item where request_id = 'late-tenant'"
@@ -241,14 +235,11 @@ class RetractionsITCase {
     Scenario late = Scenario.of("late-shared", "acme", Decision.RELEASE, NOW.minusSeconds(900));
     ReleaseGateOutcome otherRelease = otherTenantsRelease(late, NOW.minusSeconds(1000));
     writer.write(List.of(AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), otherRelease)));
-    writer.write(heldWithoutVerdict(late));
+    writer.write(AuditEvents.heldWithoutVerdict(late));
     writer.write(List.of(rejection(late, "review-shared")));
 
     ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
-    writer.write(
-        List.of(
-            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
-            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release)));
+    writer.write(lateVerdictAndRelease(late));
     assertThat(outbox("late-shared"))
         .singleElement()
         .satisfies(
@@ -260,12 +251,8 @@ class RetractionsITCase {
     // Acme's item the gate released on a late verdict; then beta's REJECT under its request id.
     Scenario released =
         Scenario.of("late-shared-2", "acme", Decision.RELEASE, NOW.minusSeconds(900));
-    writer.write(heldWithoutVerdict(released));
-    writer.write(
-        List.of(
-            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(released)),
-            AuditEvents.incoming(
-                Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(released))));
+    writer.write(AuditEvents.heldWithoutVerdict(released));
+    writer.write(lateVerdictAndRelease(released));
     writer.write(
         List.of(
             AuditEvents.incoming(
@@ -368,16 +355,7 @@ class RetractionsITCase {
   void shouldAnswerForTheTenantNamedWhenAnotherTenantsRestatementNamesNoOutcome() throws Exception {
     Scenario acme = Scenario.of("shared-restated", "acme", Decision.RELEASE, NOW.minusSeconds(120));
     writer.write(List.of(restated(acme, null, null)));
-    writer.write(
-        List.of(
-            AuditEvents.incoming(
-                Topics.CONTENT_QUARANTINED.name(),
-                AuditEvents.otherTenantsOutcome(
-                    acme,
-                    GateOutcome.QUARANTINED,
-                    GateBasis.VERDICT,
-                    null,
-                    NOW.minusSeconds(60)))));
+    writer.write(List.of(otherTenantsQuarantine(acme, NOW.minusSeconds(60))));
 
     assertThatThrownBy(() -> retractions.retract("shared-restated", "beta", "ticket T-12", ADMIN))
         .isInstanceOf(ConflictException.class)
@@ -397,16 +375,7 @@ class RetractionsITCase {
       throws Exception {
     Scenario acme = Scenario.of("shared-none", "acme", Decision.RELEASE, NOW.minusSeconds(120));
     writer.write(AuditEvents.story(acme));
-    writer.write(
-        List.of(
-            AuditEvents.incoming(
-                Topics.CONTENT_QUARANTINED.name(),
-                AuditEvents.otherTenantsOutcome(
-                    acme,
-                    GateOutcome.QUARANTINED,
-                    GateBasis.VERDICT,
-                    null,
-                    NOW.minusSeconds(60)))));
+    writer.write(List.of(otherTenantsQuarantine(acme, NOW.minusSeconds(60))));
     Caller betaAdmin = new Caller("admin06", "bea", Role.ADMIN, "beta");
 
     // Nor is it told that another tenant uses the request id (reported by the fiftieth session's
@@ -695,15 +664,20 @@ class RetractionsITCase {
     return AuditEvents.otherTenantsOutcome(s, GateOutcome.RELEASED, GateBasis.VERDICT, null, at);
   }
 
+  /** Tenant beta's quarantine, on a verdict, under the scenario's request id, as read. */
+  private static io.genguard.audit.persistence.IncomingEvent otherTenantsQuarantine(
+      Scenario s, Instant at) {
+    return AuditEvents.incoming(
+        Topics.CONTENT_QUARANTINED.name(),
+        AuditEvents.otherTenantsOutcome(s, GateOutcome.QUARANTINED, GateBasis.VERDICT, null, at));
+  }
+
   @Test
   void shouldTakeDownALateReleaseWhenTheRejectionIsReadAfterIt() throws Exception {
     Scenario late = Scenario.of("late-after", "acme", Decision.RELEASE, NOW.minusSeconds(900));
-    writer.write(heldWithoutVerdict(late));
+    writer.write(AuditEvents.heldWithoutVerdict(late));
     ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
-    writer.write(
-        List.of(
-            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
-            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), release)));
+    writer.write(lateVerdictAndRelease(late));
     assertThat(
             count(
                 "select count(*) from review_item where request_id = 'late-after'"
@@ -754,11 +728,8 @@ class RetractionsITCase {
             rejection(approved, "review-no")));
     // Released on a late verdict, approved by one tool and rejected by another afterwards.
     Scenario late = Scenario.of("late-approved", "acme", Decision.RELEASE, NOW.minusSeconds(900));
-    writer.write(heldWithoutVerdict(late));
-    writer.write(
-        List.of(
-            AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(late)),
-            AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(late))));
+    writer.write(AuditEvents.heldWithoutVerdict(late));
+    writer.write(lateVerdictAndRelease(late));
     writer.write(List.of(decision(late, "review-late-ok", ReviewAction.APPROVE)));
     writer.write(List.of(rejection(late, "review-late-no")));
 
@@ -774,7 +745,7 @@ class RetractionsITCase {
   @Test
   void shouldTakeDownARejectedOutputWhoseReleaseOnlyTheGatesRestatementShows() throws Exception {
     Scenario late = Scenario.of("late-restated", "acme", Decision.RELEASE, NOW.minusSeconds(900));
-    writer.write(heldWithoutVerdict(late));
+    writer.write(AuditEvents.heldWithoutVerdict(late));
     reviewQueue().decide("late-restated", ReviewAction.REJECT, null, RITA);
     ReleaseGateOutcome release = AuditEvents.gateOutcome(late);
 
@@ -796,7 +767,7 @@ class RetractionsITCase {
   void shouldLeaveApprovedOutputsAsTheGateDecidedThemReleasedOrQuarantined() throws Exception {
     // Approved, then a late BLOCK verdict reached the gate first: quarantined, which fails closed.
     Scenario blocked = Scenario.of("late-block", "acme", Decision.BLOCK, NOW.minusSeconds(900));
-    writer.write(heldWithoutVerdict(blocked));
+    writer.write(AuditEvents.heldWithoutVerdict(blocked));
     reviewQueue().decide("late-block", ReviewAction.APPROVE, "satire", "", RITA);
     writer.write(
         List.of(
@@ -1675,22 +1646,14 @@ class RetractionsITCase {
   }
 
   /**
-   * The scenario's request and output, and the gate's hold for want of a verdict (none came in
-   * time: no verdict id, decision REVIEW), as the gate writes it.
+   * The scenario's verdict, come late, and the gate's release on it, read in one batch (after the
+   * hold {@link AuditEvents#heldWithoutVerdict} wrote).
    */
-  private static List<io.genguard.audit.persistence.IncomingEvent> heldWithoutVerdict(Scenario s) {
-    ReleaseGateOutcome timedOut =
-        ReleaseGateOutcome.newBuilder(
-                AuditEvents.gateOutcome(
-                    s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, s.at()))
-            .setVerdictId("")
-            .setDecision(Decision.REVIEW)
-            .setPolicyVersion("")
-            .build();
+  private static List<io.genguard.audit.persistence.IncomingEvent> lateVerdictAndRelease(
+      Scenario s) {
     return List.of(
-        AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s)),
-        AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s)),
-        AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut));
+        AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), AuditEvents.verdict(s)),
+        AuditEvents.incoming(Topics.CONTENT_RELEASED.name(), AuditEvents.gateOutcome(s)));
   }
 
   /** A review tool's REJECT of the scenario's output, as read from review.decisions. */

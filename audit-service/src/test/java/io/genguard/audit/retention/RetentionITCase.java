@@ -12,6 +12,7 @@ import io.genguard.audit.explain.RecordedExplanations;
 import io.genguard.audit.explain.VerdictExplanations;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.OlderWriterRecords;
 import io.genguard.audit.json.CanonicalJson;
 import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AuditChain;
@@ -1311,10 +1312,7 @@ class RetentionITCase {
         AuditEvents.verdict(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO));
     ModerationVerdict erased =
         AuditEvents.verdict(Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO));
-    Retention retention = retention(0);
-    retention.set("acme", 30, ADMIN);
-    retention.apply(ADMIN);
-    retention.erase("globex-old", "DSR-2026-1000", ADMIN);
+    removeTheirContent("DSR-2026-1000");
     String ids = "('" + retained.getEventId() + "', '" + erased.getEventId() + "')";
     assertThat(
             count(
@@ -1328,13 +1326,7 @@ class RetentionITCase {
         .isZero();
     AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
 
-    for (ModerationVerdict verdict : List.of(retained, erased)) {
-      writer.write(
-          List.of(
-              AuditEvents.incoming(
-                  Topics.MODERATION_VERDICTS.name(),
-                  ModerationVerdict.newBuilder(verdict).setDecidedAt(NOW).build())));
-    }
+    writeDecidedAgain(writer, List.of(retained, erased));
 
     String conflicts = "select count(*) from event_id_conflict where event_id in " + ids;
     assertThat(count(conflicts)).as("verdicts judged again").isZero();
@@ -1375,10 +1367,7 @@ class RetentionITCase {
     String ids = "('" + retained.getEventId() + "', '" + erased.getEventId() + "')";
     // As recorded before V35.
     execute("update audit_log set judgement_sha256 = null where event_id in " + ids);
-    Retention retention = retention(0);
-    retention.set("acme", 30, ADMIN);
-    retention.apply(ADMIN);
-    retention.erase("globex-old", "DSR-2026-1001", ADMIN);
+    removeTheirContent("DSR-2026-1001");
     assertThat(
             count(
                 "select count(*) from audit_log where payload is null"
@@ -1394,25 +1383,12 @@ class RetentionITCase {
         .isZero();
     AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
 
-    for (ModerationVerdict verdict : List.of(retained, erased)) {
-      writer.write(
-          List.of(
-              AuditEvents.incoming(
-                  Topics.MODERATION_VERDICTS.name(),
-                  ModerationVerdict.newBuilder(verdict).setDecidedAt(NOW).build())));
-    }
+    writeDecidedAgain(writer, List.of(retained, erased));
 
     String conflicts = "select count(*) from event_id_conflict where event_id in " + ids;
     assertThat(count(conflicts)).as("verdicts judged again").isZero();
     for (ModerationVerdict verdict : List.of(retained, erased)) {
-      writer.write(
-          List.of(
-              AuditEvents.incoming(
-                  Topics.MODERATION_VERDICTS.name(),
-                  ModerationVerdict.newBuilder(verdict)
-                      .setDecision(Decision.RELEASE)
-                      .setDecidedAt(NOW)
-                      .build())));
+      writer.write(List.of(releasedInstead(verdict)));
     }
     assertThat(count(conflicts)).as("verdicts judged otherwise").isEqualTo(2);
     ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
@@ -1439,26 +1415,17 @@ class RetentionITCase {
             Scenario.of("globex-old", "globex", Decision.BLOCK, LONG_AGO))) {
       ModerationVerdict verdict =
           ModerationVerdict.newBuilder(AuditEvents.verdict(scenario)).setModel(null).build();
-      storedByAWriterWithoutModel(verdict);
+      OlderWriterRecords.storedByAWriterWithout(database.dataSource(), verdict, List.of("model"));
       verdicts.add(verdict);
     }
-    Retention retention = retention(0);
-    retention.set("acme", 30, ADMIN);
-    retention.apply(ADMIN);
-    retention.erase("globex-old", "DSR-2026-1002", ADMIN);
+    removeTheirContent("DSR-2026-1002");
     String ids = "('" + verdicts.get(0).getEventId() + "', '" + verdicts.get(1).getEventId() + "')";
     assertThat(count("select count(*) from audit_log where payload is null and event_id in " + ids))
         .as("the content removed by retention and by the erasure")
         .isEqualTo(2);
     AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
 
-    for (ModerationVerdict verdict : verdicts) {
-      writer.write(
-          List.of(
-              AuditEvents.incoming(
-                  Topics.MODERATION_VERDICTS.name(),
-                  ModerationVerdict.newBuilder(verdict).setDecidedAt(NOW).build())));
-    }
+    writeDecidedAgain(writer, verdicts);
 
     String conflicts = "select count(*) from event_id_conflict where event_id in " + ids;
     assertThat(count(conflicts)).as("the same judgements decided later").isZero();
@@ -1473,12 +1440,7 @@ class RetentionITCase {
                           AuditEvents.verdict(Scenario.of("m", "acme", Decision.RELEASE, NOW))
                               .getModel())
                       .build()),
-              AuditEvents.incoming(
-                  Topics.MODERATION_VERDICTS.name(),
-                  ModerationVerdict.newBuilder(verdict)
-                      .setDecision(Decision.RELEASE)
-                      .setDecidedAt(NOW)
-                      .build())));
+              releasedInstead(verdict)));
     }
     assertThat(count(conflicts)).as("verdicts judged otherwise").isEqualTo(4);
   }
@@ -1503,26 +1465,18 @@ class RetentionITCase {
               .setPolicySha256("")
               .setTextTruncated(false)
               .build();
-      storedByAWriterWithout(verdict, List.of("policySha256", "textTruncated"));
+      OlderWriterRecords.storedByAWriterWithout(
+          database.dataSource(), verdict, List.of("policySha256", "textTruncated"));
       verdicts.add(verdict);
     }
-    Retention retention = retention(0);
-    retention.set("acme", 30, ADMIN);
-    retention.apply(ADMIN);
-    retention.erase("globex-old", "DSR-2026-1003", ADMIN);
+    removeTheirContent("DSR-2026-1003");
     String ids = "('" + verdicts.get(0).getEventId() + "', '" + verdicts.get(1).getEventId() + "')";
     assertThat(count("select count(*) from audit_log where payload is null and event_id in " + ids))
         .as("the content removed by retention and by the erasure")
         .isEqualTo(2);
     AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
 
-    for (ModerationVerdict verdict : verdicts) {
-      writer.write(
-          List.of(
-              AuditEvents.incoming(
-                  Topics.MODERATION_VERDICTS.name(),
-                  ModerationVerdict.newBuilder(verdict).setDecidedAt(NOW).build())));
-    }
+    writeDecidedAgain(writer, verdicts);
 
     String conflicts = "select count(*) from event_id_conflict where event_id in " + ids;
     assertThat(count(conflicts)).as("the same judgements decided later").isZero();
@@ -1533,12 +1487,7 @@ class RetentionITCase {
               AuditEvents.incoming(
                   Topics.MODERATION_VERDICTS.name(),
                   ModerationVerdict.newBuilder(verdict).setPolicySha256("ab".repeat(32)).build()),
-              AuditEvents.incoming(
-                  Topics.MODERATION_VERDICTS.name(),
-                  ModerationVerdict.newBuilder(verdict)
-                      .setDecision(Decision.RELEASE)
-                      .setDecidedAt(NOW)
-                      .build())));
+              releasedInstead(verdict)));
     }
     assertThat(count(conflicts)).as("verdicts judged otherwise").isEqualTo(4);
   }
@@ -1607,37 +1556,36 @@ class RetentionITCase {
   }
 
   /**
-   * Rewrites a verdict's record as a writer whose schema had no "model" yet stored it: the
-   * canonical JSON without the key, and the digest of that JSON without decidedAt.
+   * Removes the content of acme's records past its 30 days by retention and globex-old's by an
+   * erasure under {@code ticket}.
    */
-  private void storedByAWriterWithoutModel(ModerationVerdict verdict) throws Exception {
-    storedByAWriterWithout(verdict, List.of("model"));
+  private void removeTheirContent(String ticket) throws Exception {
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+    retention.erase("globex-old", ticket, ADMIN);
   }
 
-  /**
-   * Rewrites a verdict's record as a writer whose schema had none of {@code fields} yet stored it:
-   * the canonical JSON without their keys, and the digest of that JSON without decidedAt.
-   */
-  private void storedByAWriterWithout(ModerationVerdict verdict, List<String> fields)
+  /** Writes each verdict read again, one a batch, decided at NOW: the same judgement, later. */
+  private static void writeDecidedAgain(AuditWriter writer, List<ModerationVerdict> verdicts)
       throws Exception {
-    ObjectNode older = CanonicalJson.toTree(verdict);
-    older.remove(fields);
-    String payload = CanonicalJson.write(older);
-    for (String field : fields) {
-      assertThat(payload).doesNotContain("\"" + field + "\"");
+    for (ModerationVerdict verdict : verdicts) {
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict).setDecidedAt(NOW).build())));
     }
-    try (Connection connection = database.dataSource().getConnection();
-        PreparedStatement update =
-            connection.prepareStatement(
-                "update audit_log set payload = ?, payload_sha256 = sha256(convert_to(?, 'UTF8')),"
-                    + " judgement_sha256 = sha256(convert_to(?, 'UTF8')) where event_id = ?")) {
-      update.setString(1, payload);
-      update.setString(2, payload);
-      update.setString(
-          3, CanonicalJson.write(CanonicalJson.withField(older, "decidedAt", Instant.EPOCH)));
-      update.setString(4, verdict.getEventId());
-      assertThat(update.executeUpdate()).isEqualTo(1);
-    }
+  }
+
+  /** The verdict judged otherwise, RELEASE decided at NOW, as read from its topic. */
+  private static IncomingEvent releasedInstead(ModerationVerdict verdict) {
+    return AuditEvents.incoming(
+        Topics.MODERATION_VERDICTS.name(),
+        ModerationVerdict.newBuilder(verdict)
+            .setDecision(Decision.RELEASE)
+            .setDecidedAt(NOW)
+            .build());
   }
 
   /**

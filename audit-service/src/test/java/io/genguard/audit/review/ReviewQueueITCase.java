@@ -16,7 +16,6 @@ import io.genguard.audit.security.Role;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
-import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.events.v1.ReviewDecision;
 import io.genguard.schemas.Topics;
@@ -375,22 +374,6 @@ class ReviewQueueITCase {
         .contains("review.approve");
   }
 
-  /** The gate's hold of an output no verdict came for in time, and the request and output. */
-  private static List<IncomingEvent> heldWithoutVerdict(Scenario s) {
-    ReleaseGateOutcome timedOut =
-        ReleaseGateOutcome.newBuilder(
-                AuditEvents.gateOutcome(
-                    s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, s.at()))
-            .setVerdictId("")
-            .setDecision(Decision.REVIEW)
-            .setPolicyVersion("")
-            .build();
-    return List.of(
-        AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s)),
-        AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s)),
-        AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut));
-  }
-
   /** The late REVIEW verdict, and the gate's hold of the output on it. */
   private static List<IncomingEvent> heldOnALateVerdict(Scenario s, String reviewId) {
     return List.of(
@@ -410,7 +393,7 @@ class ReviewQueueITCase {
     // The moderation job was behind: the gate held the output for want of a verdict, and the
     // reviewer opened it.
     Scenario late = Scenario.of("stale-read", "acme", Decision.REVIEW, NOW);
-    audit.seed(heldWithoutVerdict(late));
+    audit.seed(AuditEvents.heldWithoutVerdict(late));
     JsonNode read = json(audit.get("/api/v1/reviews/stale-read", rita));
     assertThat(read.path("holdBasis").asText()).isEqualTo("VERDICT_TIMEOUT");
     assertThat(read.path("verdictId").asText()).isEmpty();
@@ -465,7 +448,7 @@ class ReviewQueueITCase {
   @Test
   void shouldOpenAnItemAgainWhenTheGateKeepsAnApprovalMadeOnNoVerdictHeld() throws Exception {
     Scenario late = Scenario.of("stale-approved", "acme", Decision.REVIEW, NOW);
-    audit.seed(heldWithoutVerdict(late));
+    audit.seed(AuditEvents.heldWithoutVerdict(late));
     assertThat(audit.post("/api/v1/reviews/stale-approved/claim", rita, null).statusCode())
         .isEqualTo(200);
     // Approved on no verdict while the audit store had not read the late hold yet.
@@ -528,24 +511,8 @@ class ReviewQueueITCase {
 
   @Test
   void shouldReviewEachTenantsItemWhenTwoTenantsShareARequestId() throws Exception {
-    Scenario acme = Scenario.of("queue-shared", "acme", Decision.REVIEW, NOW);
-    audit.seed(AuditEvents.story(acme));
     // Tenant beta's hold under the same request id, on a verdict of its own.
-    audit.seed(
-        List.of(
-            AuditEvents.incoming(
-                Topics.REVIEW_PENDING.name(),
-                ReleaseGateOutcome.newBuilder(
-                        AuditEvents.gateOutcome(
-                            acme,
-                            GateOutcome.HELD_FOR_REVIEW,
-                            GateBasis.VERDICT,
-                            null,
-                            NOW.plusSeconds(1)))
-                    .setEventId("gate-beta-queue-shared")
-                    .setTenantId("beta")
-                    .setVerdictId("verdict-beta-queue-shared")
-                    .build())));
+    Scenario acme = sharedHold("queue-shared", NOW, NOW.plusSeconds(1));
     String bob = audit.token(Role.REVIEWER, "beta", "bob");
     String ada = audit.token(Role.ADMIN, null, "ada");
 
@@ -601,13 +568,8 @@ class ReviewQueueITCase {
         List.of(
             AuditEvents.incoming(
                 Topics.REVIEW_PENDING.name(),
-                ReleaseGateOutcome.newBuilder(
-                        AuditEvents.gateOutcome(
-                            acme, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, null, betaHeldAt))
-                    .setEventId("gate-beta-" + requestId)
-                    .setTenantId("beta")
-                    .setVerdictId("verdict-beta-" + requestId)
-                    .build())));
+                AuditEvents.otherTenantsOutcome(
+                    acme, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT, null, betaHeldAt))));
     return acme;
   }
 

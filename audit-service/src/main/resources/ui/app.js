@@ -24,6 +24,14 @@
     return node;
   }
 
+  /**
+   * node.replaceChildren, leaving out null, undefined and false as el does: replaceChildren shows a
+   * null child as the text "null".
+   */
+  function replaceShown(node, ...children) {
+    node.replaceChildren(...children.filter(child => child !== null && child !== undefined && child !== false));
+  }
+
   function svg(tag, attributes, ...children) {
     const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
     for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, String(value));
@@ -491,7 +499,7 @@
     if (me && me.role === 'ADMIN' && story.status === 'RELEASED'
       && (story.gateOutcomes.some(g => g.outcome === 'RELEASED')
         || (story.gateRestatements || []).some(r => r.decision === 'RELEASED' && r.outcomeEventId))) {
-      page.push(retractPanel(story.requestId));
+      page.push(retractPanel(story.requestId, story.tenantId));
     }
     if (me && me.role === 'ADMIN') page.push(erasePanel(story.requestId));
     show(...page);
@@ -540,8 +548,12 @@
     return el('section', { id }, el('h2', {}, title), reason, ' ', button, status);
   }
 
-  /** Admins: take a released output down; whoever published it is told on content.retractions. */
-  function retractPanel(requestId) {
+  /**
+   * Admins: take a released output down; whoever published it is told on content.retractions. The
+   * story's tenant is named: two tenants may release under one request id, and an admin of no tenant
+   * who names none is refused (409) there.
+   */
+  function retractPanel(requestId, tenantId) {
     return reasonedAction({ id: 'retract', title: 'Take down', label: 'Take this output down', once: true,
       placeholder: 'Why it comes down: e.g. hate the moderator missed, ticket T-1182',
       note: 'Retracting tells whoever published this output, on content.retractions, to take it down; the reason stays'
@@ -549,7 +561,7 @@
       confirm: 'Take the released output of request ' + requestId + ' down?',
       call: async (reason) => {
         const r = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/retract',
-          { method: 'POST', body: { reason } });
+          { method: 'POST', body: { reason, ...(tenantId ? { tenantId } : {}) } });
         return 'Retracted output ' + r.outputId + ' at ' + when(r.retractedAt) + ' (action ' + r.actionId + ').';
       } });
   }
@@ -1189,7 +1201,7 @@
         if (v.valid) {
           localStorage.setItem(headKey, JSON.stringify({ seq: v.headSeq, hash: v.headHash }));
         }
-        result.replaceChildren(
+        replaceShown(result,
           el('p', {}, el('span', { class: 'badge ' + (v.valid ? 'ok' : 'broken'), id: 'chain-status' }, v.valid ? 'VERIFIED' : 'BROKEN'),
             ' ', el('span', { id: 'chain-summary' }, v.summary)),
           el('p', { class: 'muted' }, v.records + ' records in ' + v.millis + ' ms · head seq ' + v.headSeq + ' · ' + v.headHash),
@@ -1348,7 +1360,7 @@
             unfinished.prepend(el('p', { class: 'error', id: 'dismiss-error' }, e.message));
           }
         } }, 'Send again');
-        unfinished.replaceChildren(
+        replaceShown(unfinished,
           note ? el('p', { id: 'dismiss-done' }, note) : null,
           el('p', { id: 'unfinished-summary' }, open === 0 ? 'None open.'
             : u.open.NO_ANSWER + ' request(s) without an output or failure, ' + u.open.NO_GATE_OUTCOME
@@ -1403,7 +1415,7 @@
           ...(takedownPolicy.value.trim() ? { policySha256: takedownPolicy.value.trim() } : {}),
           ...(dryRun ? {} : { reason: takedownReason.value }) } });
         const ids = dryRun ? r.requestIds : r.retracted.map(t => t.requestId);
-        takedownResult.replaceChildren(
+        replaceShown(takedownResult,
           el('p', { id: 'takedown-summary' }, (dryRun ? ids.length + ' released output(s) would come down'
             : ids.length + ' taken down' + (r.skippedReleases.length ? ', ' + r.skippedReleases.length
               + ' skipped (taken down or erased meanwhile)' : ''))

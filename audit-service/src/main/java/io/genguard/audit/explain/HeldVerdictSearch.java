@@ -25,8 +25,8 @@ import javax.sql.DataSource;
 public final class HeldVerdictSearch {
   private HeldVerdictSearch() {}
 
-  /** A held verdict to explain: its request and the chain seq of its record. */
-  public record Candidate(long seq, String requestId) {}
+  /** A held verdict to explain: its request, its tenant and the chain seq of its record. */
+  public record Candidate(long seq, String requestId, String tenantId) {}
 
   /**
    * @param candidates at most the number asked for, in chain order
@@ -38,7 +38,7 @@ public final class HeldVerdictSearch {
   /** Held verdicts without a recorded explanation whose records come after {@code after}. */
   public static Found after(DataSource dataSource, long after, int max) throws SQLException {
     String sql =
-        "select l.seq, mv.request_id from audit_log l"
+        "select l.seq, mv.request_id, mv.tenant_id from audit_log l"
             + " join moderation_verdict mv on mv.request_id = l.request_id and mv.event_id = l.event_id"
             + " where l.seq > ? and l.seq <= ? and l.event_type = 'ModerationVerdict'"
             + " and mv.decision <> 'RELEASE'"
@@ -64,7 +64,7 @@ public final class HeldVerdictSearch {
           statement.setInt(3, max);
           try (ResultSet rs = statement.executeQuery()) {
             while (rs.next()) {
-              candidates.add(new Candidate(rs.getLong(1), rs.getString(2)));
+              candidates.add(new Candidate(rs.getLong(1), rs.getString(2), rs.getString(3)));
             }
           }
         }

@@ -328,7 +328,7 @@ public final class RecordedExplanations {
       } catch (RuntimeException e) {
         LOG.warn(
             "Explaining the held verdict of {} failed: {}", candidate.requestId(), e.toString());
-        recordFailure(candidate.requestId(), e);
+        recordFailure(candidate.requestId(), candidate.tenantId(), e);
       }
       handledUpTo = candidate.seq();
       done++;
@@ -347,8 +347,15 @@ public final class RecordedExplanations {
     return handledUpTo;
   }
 
-  private void recordFailure(String requestId, RuntimeException error) throws SQLException {
-    AuditQueries.RecordedVerdict recorded = queries.recordedVerdict(requestId, null).orElse(null);
+  /**
+   * Records that explaining the held verdict of {@code tenantId} under {@code requestId} failed.
+   * Two tenants may use one request id: before the fiftieth session the failure was recorded
+   * against the newest verdict of any tenant under the id.
+   */
+  private void recordFailure(String requestId, String tenantId, RuntimeException error)
+      throws SQLException {
+    AuditQueries.RecordedVerdict recorded =
+        queries.recordedVerdict(requestId, tenantId).orElse(null);
     if (recorded == null || recorded.verdict() == null) {
       return;
     }

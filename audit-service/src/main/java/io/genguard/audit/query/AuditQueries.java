@@ -237,7 +237,7 @@ public final class AuditQueries {
     story.set("gateRestatements", restatements);
     // Other content read under the id of one of its records, or naming it under a recorded id:
     // not on the chain, but a reviewer must see that a record was contested.
-    story.set("eventIdConflicts", EventIdConflicts.of(connection, requestId, tenant, false));
+    story.set("eventIdConflicts", EventIdConflicts.of(connection, requestId, owner, tenant, false));
     story.put(
         "status", retractions.isEmpty() ? status(outcomes, restatements, failures) : "RETRACTED");
     return Optional.of(story);
@@ -301,7 +301,7 @@ public final class AuditQueries {
     }
     story.set("removals", removals);
     story.set("auditRecords", records);
-    story.set("eventIdConflicts", EventIdConflicts.of(connection, requestId, tenant, false));
+    story.set("eventIdConflicts", EventIdConflicts.of(connection, requestId, owner, tenant, false));
     story.put("status", "CONTENT_REMOVED");
     return Optional.of(story);
   }

@@ -59,12 +59,19 @@ public final class EventIdConflicts {
 
   /**
    * Both halves answered by an index: event_id_conflict's on request_id, then audit_log's on
-   * request_id and event_id_conflict's primary key.
+   * request_id and event_id_conflict's primary key. With a tenant ({@code ?::text} not null), only
+   * that tenant's conflicts, as the search's conflict flag counts them: other content that names
+   * the request and the tenant (or no tenant), or that contests a record of the tenant (or of no
+   * tenant) under the request id.
    */
   private static final String WHERE =
-      " where c.request_id = ? union all "
+      " where c.request_id = ? and (cast(? as text) is null or c.tenant_id = ?"
+          + " or c.tenant_id is null"
+          + " or (a.request_id = c.request_id and (a.tenant_id = ? or a.tenant_id is null)))"
+          + " union all "
           + "%1$s"
           + " where a.request_id = ? and c.request_id is distinct from ?"
+          + " and (cast(? as text) is null or a.tenant_id = ? or a.tenant_id is null)"
           + " order by seen_at, event_id, payload_sha256";
 
   private static final String AS_JSON = COLUMNS + "c.payload::jsonb as payload" + FROM;
@@ -89,13 +96,36 @@ public final class EventIdConflicts {
   public static ArrayNode of(
       Connection connection, String requestId, String tenant, boolean canonicalText)
       throws SQLException {
+    return of(connection, requestId, tenant, tenant, canonicalText);
+  }
+
+  /**
+   * The conflicts of {@code owner}'s records under a request id ({@link #of(Connection, String,
+   * String, boolean)}), shown to a caller of {@code tenant}. Two tenants may use one request id:
+   * before the fiftieth session the conflicts were read by request id alone, so one tenant's story
+   * listed the other tenant's conflicts. Only {@code owner}'s are listed now: other content that
+   * names the request and {@code owner}, or contests a record of {@code owner} under the id
+   * (content or a record of no tenant, a global erasure notice's, counts for every tenant, as the
+   * search's conflict flag counts it).
+   *
+   * @param owner the tenant whose records' conflicts are listed; null for every tenant's
+   * @param tenant the caller's tenant (null: a global token), as above
+   */
+  public static ArrayNode of(
+      Connection connection, String requestId, String owner, String tenant, boolean canonicalText)
+      throws SQLException {
     String select = canonicalText ? AS_TEXT : AS_JSON;
     ArrayNode rows;
     try (PreparedStatement statement =
         connection.prepareStatement(select + String.format(WHERE, select))) {
       statement.setString(1, requestId);
-      statement.setString(2, requestId);
-      statement.setString(3, requestId);
+      statement.setString(2, owner);
+      statement.setString(3, owner);
+      statement.setString(4, owner);
+      statement.setString(5, requestId);
+      statement.setString(6, requestId);
+      statement.setString(7, owner);
+      statement.setString(8, owner);
       try (ResultSet rs = statement.executeQuery()) {
         rows = JsonRows.all(rs);
       }

@@ -829,6 +829,8 @@ class ComplianceUiBrowserITCase {
         .until(
             ExpectedConditions.textToBe(
                 By.id("takedown-summary"), "0 released output(s) would come down."));
+    // Checked at the end with the shared request id's takedown, so that both are reported.
+    String nothingListed = browser.findElement(By.id("takedown-result")).getText();
     // The search lists it among those taken down, with the badge.
     browser.get(audit.baseUrl() + "/ui/#/search?tenant=incident&outcome=RETRACTED");
     assertThat(
@@ -925,6 +927,55 @@ class ComplianceUiBrowserITCase {
                 "select count(*) from content_retraction"
                     + " where released_event_id = 'ui-lost-release-outcome'"))
         .isEqualTo(1);
+
+    // Two tenants released under one request id: the story of one of them (opened with its
+    // tenant) takes that tenant's release down. The panel named no tenant, and a global admin got
+    // the 409 of a request id two tenants released under.
+    Scenario shared =
+        Scenario.of("ui-shared-" + UUID.randomUUID(), "sharedui", Decision.RELEASE, Instant.now());
+    List<IncomingEvent> sharedStory = new ArrayList<>(AuditEvents.story(shared));
+    sharedStory.add(
+        AuditEvents.incoming(
+            Topics.CONTENT_RELEASED.name(),
+            AuditEvents.otherTenantsOutcome(
+                shared, GateOutcome.RELEASED, GateBasis.VERDICT, null, Instant.now())));
+    audit.seed(sharedStory);
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + shared.requestId() + "?tenant=sharedui");
+    visible(By.id("retract-reason")).sendKeys("sharedui's release only");
+    ((org.openqa.selenium.JavascriptExecutor) browser)
+        .executeScript("window.confirm = () => true;");
+    browser.findElement(By.id("retract-button")).click();
+    waiting()
+        .until(
+            ExpectedConditions.or(
+                ExpectedConditions.visibilityOfElementLocated(By.id("retract-done")),
+                ExpectedConditions.visibilityOfElementLocated(By.id("retract-error"))));
+    String retractError =
+        browser.findElements(By.id("retract-error")).stream()
+            .map(WebElement::getText)
+            .findFirst()
+            .orElse(null);
+    long sharedTakenDown =
+        audit.count(
+            "select count(*) from content_retraction where request_id = '"
+                + shared.requestId()
+                + "' and tenant_id = 'sharedui'");
+    long othersTakenDown =
+        audit.count(
+            "select count(*) from content_retraction where request_id = '"
+                + shared.requestId()
+                + "' and tenant_id <> 'sharedui'");
+    org.junit.jupiter.api.Assertions.assertAll(
+        () ->
+            assertThat(nothingListed)
+                .as("nothing listed, and no stray text (a null child was shown as \"null\")")
+                .isEqualTo("0 released output(s) would come down."),
+        () ->
+            assertThat(retractError)
+                .as("no 409 for the request id two tenants released under")
+                .isNull(),
+        () -> assertThat(sharedTakenDown).isEqualTo(1),
+        () -> assertThat(othersTakenDown).as("the other tenant's release stays").isZero());
   }
 
   @Test

@@ -356,13 +356,18 @@ public final class AuditStoreCollector implements AutoCloseable {
           + " from audit_log a join gate_outcome g on g.event_id = a.event_id"
           + " where a.seq > ? and a.seq <= ? and a.event_type = 'ReleaseGateOutcome'"
           + " group by 1, 2, 3";
+  // The outcome's own tenant's output: two tenants may use one request id, and their outputs then
+  // share the output id (the generator derives it from the request id alone); by output id alone
+  // (before the fiftieth session) one tenant's outcome was timed from the other's output.
   private static final String GATE_LATENCY_SQL =
-      "select g.outcome, g.basis, g.output_id, g.decided_at, o.generated_at"
+      "select g.outcome, g.basis, g.output_id, g.decided_at, o.generated_at, g.tenant_id"
           + " from audit_log a join gate_outcome g on g.event_id = a.event_id"
           + " left join generation_output o on o.output_id = g.output_id"
+          + " and o.tenant_id = g.tenant_id"
           + " where a.seq > ? and a.seq <= ? and a.event_type = 'ReleaseGateOutcome'";
   private static final String OUTPUT_TIMES_SQL =
-      "select output_id, generated_at from generation_output where output_id = any(?)";
+      "select output_id, tenant_id, generated_at from generation_output"
+          + " where output_id = any(?)";
   private static final String DEAD_LETTERS_SQL =
       "select d.source_topic, d.stage, count(*)"
           + " from audit_log a join dead_letter d on d.event_id = a.event_id"
@@ -1027,6 +1032,7 @@ public final class AuditStoreCollector implements AutoCloseable {
                       "basis",
                       label("basis", rows.getString(2))),
                   rows.getString(3),
+                  rows.getString(6),
                   rows.getTimestamp(4).toInstant(),
                   generated == null ? null : generated.toInstant(),
                   clock.instant()));
@@ -1055,7 +1061,7 @@ public final class AuditStoreCollector implements AutoCloseable {
         waiting.add(row);
       }
     }
-    Map<String, Instant> found = new HashMap<>();
+    Map<List<String>, Instant> found = new HashMap<>(); // by output id and tenant
     if (!waiting.isEmpty()) {
       try (PreparedStatement statement = connection.prepareStatement(OUTPUT_TIMES_SQL)) {
         Array ids =
@@ -1064,7 +1070,9 @@ public final class AuditStoreCollector implements AutoCloseable {
         statement.setArray(1, ids);
         try (ResultSet rows = statement.executeQuery()) {
           while (rows.next()) {
-            found.put(rows.getString(1), rows.getTimestamp(2).toInstant());
+            found.put(
+                List.of(rows.getString(1), String.valueOf(rows.getString(2))),
+                rows.getTimestamp(3).toInstant());
           }
         }
       }
@@ -1072,7 +1080,7 @@ public final class AuditStoreCollector implements AutoCloseable {
     List<PendingLatency> stillWaiting = new ArrayList<>();
     Instant now = clock.instant();
     for (PendingLatency row : waiting) {
-      Instant generated = found.get(row.outputId());
+      Instant generated = found.get(List.of(row.outputId(), String.valueOf(row.tenantId())));
       if (generated != null) {
         outcomes.add(row.tags());
         latencies.add(nonNegative(Duration.between(generated, row.decidedAt())));
@@ -1637,7 +1645,12 @@ public final class AuditStoreCollector implements AutoCloseable {
 
   /** A gate outcome whose latency is not yet known or not yet recorded. */
   private record PendingLatency(
-      Tags tags, String outputId, Instant decidedAt, Instant generatedAt, Instant seenAt) {}
+      Tags tags,
+      String outputId,
+      String tenantId,
+      Instant decidedAt,
+      Instant generatedAt,
+      Instant seenAt) {}
 
   /** One counter's label set. */
   private record Series(String name, Tags tags) {}

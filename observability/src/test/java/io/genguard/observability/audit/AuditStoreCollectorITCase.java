@@ -25,10 +25,13 @@ import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateOutcome;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewAction;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.observability.registry.PrometheusRegistries;
+import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.MovingClock;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -183,6 +186,91 @@ class AuditStoreCollectorITCase {
     assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED)).isZero();
     assertThat(gauge(registry, AuditStoreCollector.REQUESTS_UNANSWERED_OLDEST_AGE)).isZero();
     assertThat(gauge(registry, AuditStoreCollector.OUTPUTS_WITHOUT_OUTCOME)).isEqualTo(1);
+  }
+
+  /**
+   * Two tenants under one request id: the generator derives the output id (and its event id) from
+   * the request id alone, so beta's output is an event id conflict of acme's and only acme's is in
+   * generation_output. Beta's gate outcome was timed from acme's output, an hour before (the
+   * latency looked the output up by output id alone); it waits for beta's own output now.
+   */
+  @Test
+  void shouldTimeAGateOutcomeFromItsOwnTenantsOutputUnderASharedRequestId() throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    try (AuditDatabase own =
+        AuditDatabase.connect(
+            infra.createDatabase("observability_shared_id_it"),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2)) {
+      Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+      MovingClock clock = new MovingClock(now);
+      AuditWriter sharedWriter = new AuditWriter(own.dataSource(), clock);
+      PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
+      AuditStoreCollector collector = new AuditStoreCollector(own.dataSource(), registry, clock);
+      collector.collect();
+
+      Instant acmeGenerated = now.minus(Duration.ofHours(1));
+      IncomingEvent acmesOutput = output("shared", acmeGenerated, "cpu", 5);
+      GenerationOutput betasOutput =
+          GenerationOutput.newBuilder((GenerationOutput) acmesOutput.event())
+              .setTenantId("beta")
+              .setText("beta's own text")
+              .setGeneratedAt(now.minusSeconds(2))
+              .build();
+      ReleaseGateOutcome betasOutcome =
+          ReleaseGateOutcome.newBuilder(
+                  (ReleaseGateOutcome)
+                      gate(
+                              "shared",
+                              GateOutcome.QUARANTINED,
+                              GateBasis.VERDICT,
+                              Decision.BLOCK,
+                              now)
+                          .event())
+              .setEventId("gate-event-beta-shared")
+              .setTenantId("beta")
+              .setVerdictId("verdict-beta-shared")
+              .build();
+      sharedWriter.write(
+          List.of(
+              acmesOutput,
+              gate(
+                  "shared",
+                  GateOutcome.RELEASED,
+                  GateBasis.VERDICT,
+                  Decision.RELEASE,
+                  acmeGenerated.plusSeconds(1))));
+      sharedWriter.write(
+          List.of(
+              new IncomingEvent(Topics.GENERATION_OUTPUTS.name(), 1, 1, betasOutput),
+              new IncomingEvent(Topics.CONTENT_QUARANTINED.name(), 1, 2, betasOutcome)));
+      try (Connection connection = own.dataSource().getConnection();
+          Statement statement = connection.createStatement();
+          java.sql.ResultSet rs =
+              statement.executeQuery(
+                  "select count(*) from event_id_conflict where tenant_id = 'beta'")) {
+        rs.next();
+        assertThat(rs.getLong(1)).as("beta's output is a conflict of acme's").isEqualTo(1);
+      }
+      collector.collect();
+
+      Timer released =
+          registry
+              .get(AuditStoreCollector.END_TO_END_LATENCY)
+              .tags("outcome", "RELEASED", "basis", "VERDICT")
+              .timer();
+      assertThat(released.count()).isEqualTo(1);
+      assertThat(released.max(TimeUnit.MILLISECONDS)).isEqualTo(1_000, within(1.0));
+      Timer quarantined =
+          registry
+              .find(AuditStoreCollector.END_TO_END_LATENCY)
+              .tags("outcome", "QUARANTINED", "basis", "VERDICT")
+              .timer();
+      assertThat(quarantined == null ? 0 : quarantined.count())
+          .as("beta's outcome is not timed from acme's output an hour before")
+          .isZero();
+    }
   }
 
   @Test

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
@@ -54,9 +55,14 @@ public final class Retractions {
   /** How a caller of the API names the tenant whose release comes down (its 409's words). */
   public static final String TENANT_IN_THE_BODY = "\"tenantId\" in the body";
 
+  /** How a caller of the API reads a request's story, given its id (its 409's words). */
+  public static final UnaryOperator<String> STORY_IN_THE_API =
+      requestId -> "GET /api/v1/requests/" + requestId;
+
   private final DataSource dataSource;
   private final Clock clock;
   private final String namingTheTenant;
+  private final UnaryOperator<String> showingTheStory;
 
   public Retractions(DataSource dataSource, Clock clock) {
     this(dataSource, clock, TENANT_IN_THE_BODY);
@@ -68,9 +74,24 @@ public final class Retractions {
    *     #TENANT_IN_THE_BODY}; the command line's flag)
    */
   public Retractions(DataSource dataSource, Clock clock, String namingTheTenant) {
+    this(dataSource, clock, namingTheTenant, STORY_IN_THE_API);
+  }
+
+  /**
+   * @param namingTheTenant as above
+   * @param showingTheStory how this caller reads a request's story, given its id, said when a
+   *     request with nothing released is refused (the API's {@link #STORY_IN_THE_API}; the command
+   *     line's command)
+   */
+  public Retractions(
+      DataSource dataSource,
+      Clock clock,
+      String namingTheTenant,
+      UnaryOperator<String> showingTheStory) {
     this.dataSource = dataSource;
     this.clock = clock;
     this.namingTheTenant = namingTheTenant;
+    this.showingTheStory = showingTheStory;
   }
 
   /**
@@ -548,16 +569,20 @@ public final class Retractions {
       // Every tenant with a release on record counts, one retracted already or restated without
       // its outcome too: a takedown names the release a person chose, and "the only one left"
       // would take down another tenant's when the one meant is down already.
+      List<String> tenants =
+          releases.stream().map(release -> release.released().tenantId()).toList();
+      // The tenants as a list too (the answer's "tenants", as the story's 409 has them), for a
+      // caller of every tenant alone: a tenant's caller always names its own tenant here.
       throw new ConflictException(
           "Request "
               + requestId
               + " was released for more than one tenant ("
-              + String.join(
-                  ", ", releases.stream().map(release -> release.released().tenantId()).toList())
+              + String.join(", ", tenants)
               + "), which use the same request id: name the tenant whose release comes down"
               + " ("
               + namingTheTenant
-              + ")");
+              + ")",
+          caller.tenantId() == null ? tenants : List.of());
     }
     Optional<Released> found =
         releases.stream()
@@ -595,13 +620,14 @@ public final class Retractions {
 
   /**
    * Why a request with no release the tenant could take down has nothing to take down. The story
-   * ({@code GET /api/v1/requests/ID}) is pointed to only where the request id is one tenant's: of
-   * an id two tenants use, the story is one tenant's, so a tenant's admin whose tenant it is not
-   * would be sent to a 404 (found by the forty-ninth session's takedowns fix). A tenant's caller
-   * hears nothing of other tenants (whether another uses the request id is not its to learn): its
-   * story is its own tenant's, so it is pointed to where its tenant has records the story reads.
+   * ({@code GET /api/v1/requests/ID}, or how the caller reads it) is pointed to only where the
+   * request id is one tenant's: of an id two tenants use, the story is one tenant's, so a tenant's
+   * admin whose tenant it is not would be sent to a 404 (found by the forty-ninth session's
+   * takedowns fix). A tenant's caller hears nothing of other tenants (whether another uses the
+   * request id is not its to learn): its story is its own tenant's, so it is pointed to where its
+   * tenant has records the story reads.
    */
-  private static String nothingReleased(
+  private String nothingReleased(
       Connection connection, String requestId, String tenantId, Caller caller) throws SQLException {
     String whose = tenantId == null ? "" : " for tenant " + tenantId;
     String message =
@@ -625,7 +651,7 @@ public final class Retractions {
           rs.next();
           return message
               + (rs.getBoolean(1)
-                  ? "GET /api/v1/requests/" + requestId + " shows what it holds)"
+                  ? showingTheStory.apply(requestId) + " shows what it holds)"
                   : "try again in a moment)");
         }
       }
@@ -647,7 +673,7 @@ public final class Retractions {
         }
       }
     }
-    return message + "GET /api/v1/requests/" + requestId + " shows what it holds)";
+    return message + showingTheStory.apply(requestId) + " shows what it holds)";
   }
 
   /**

@@ -617,7 +617,10 @@ public final class ReviewQueue {
               + " has a review item of more than one tenant ("
               + String.join(", ", tenants)
               + "), which use the same request id: name the tenant whose item it is (the"
-              + " \"tenant\" query parameter)");
+              + " \"tenant\" query parameter)",
+          // As a list too (the answer's "tenants"), as the story's 409 has them: a caller of
+          // every tenant alone gets here (a tenant's caller acts on its own tenant's item).
+          caller.tenantId() == null ? tenants : List.of());
     }
     return tenants.get(0);
   }

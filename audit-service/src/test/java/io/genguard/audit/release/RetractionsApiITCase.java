@@ -10,6 +10,8 @@ import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.audit.security.Role;
 import io.genguard.events.v1.ContentRetraction;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
 import io.genguard.testsupport.TopicReader;
@@ -110,6 +112,45 @@ class RetractionsApiITCase {
                             + RELEASED
                             + "'")
                     == 1);
+  }
+
+  /**
+   * Two tenants' releases under one request id: an admin of every tenant who names none gets 409
+   * with the tenants as a list too ({@code tenants}, as the story's 409 has them); a tenant's admin
+   * takes its own tenant's down and never learns the other's name.
+   */
+  @Test
+  void shouldListTheTenantsOfASharedReleaseInTheTakedownsConflict() throws Exception {
+    String shared = "api-shared-" + UUID.randomUUID();
+    Scenario acme = Scenario.of(shared, "acme", Decision.RELEASE, AT);
+    List<io.genguard.audit.persistence.IncomingEvent> stories =
+        new ArrayList<>(AuditEvents.story(acme));
+    stories.add(
+        AuditEvents.incoming(
+            Topics.CONTENT_RELEASED.name(),
+            AuditEvents.otherTenantsOutcome(
+                acme, GateOutcome.RELEASED, GateBasis.VERDICT, null, AT.plusSeconds(1))));
+    audit.seed(stories);
+    String path = "/api/v1/requests/" + shared + "/retract";
+
+    HttpResponse<String> ambiguous =
+        audit.post(path, audit.token(Role.ADMIN, null, "ada"), "{\"reason\": \"T-7\"}");
+    assertThat(ambiguous.statusCode()).as(ambiguous.body()).isEqualTo(409);
+    assertThat(ambiguous.body()).contains("more than one tenant (acme, beta)");
+    List<String> tenants = new ArrayList<>();
+    RunningAuditService.json(ambiguous)
+        .path("tenants")
+        .forEach(tenant -> tenants.add(tenant.asText()));
+    assertThat(tenants).as(ambiguous.body()).containsExactly("acme", "beta");
+
+    HttpResponse<String> own =
+        audit.post(path, audit.token(Role.ADMIN, "acme", "ann"), "{\"reason\": \"T-7\"}");
+    assertThat(own.statusCode()).as(own.body()).isEqualTo(201);
+    assertThat(RunningAuditService.json(own).path("tenantId").asText()).isEqualTo("acme");
+    HttpResponse<String> again =
+        audit.post(path, audit.token(Role.ADMIN, "acme", "ann"), "{\"reason\": \"T-7\"}");
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
+    assertThat(again.body()).doesNotContain("beta", "\"tenants\"");
   }
 
   @Test

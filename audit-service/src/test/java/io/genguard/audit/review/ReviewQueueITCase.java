@@ -531,6 +531,10 @@ class ReviewQueueITCase {
       assertThat(ambiguous.statusCode()).as(ambiguous.body()).isEqualTo(409);
       assertThat(ambiguous.body())
           .contains("more than one tenant (acme, beta)", "tenant\\\" query parameter");
+      // The tenants as a list too, as the story's 409 gives them (a client offers each).
+      List<String> tenants = new ArrayList<>();
+      json(ambiguous).path("tenants").forEach(tenant -> tenants.add(tenant.asText()));
+      assertThat(tenants).as(ambiguous.body()).containsExactly("acme", "beta");
     }
     // A tenant's reviewer may not name another tenant's item.
     assertThat(audit.get("/api/v1/reviews/queue-shared?tenant=acme", bob).statusCode())

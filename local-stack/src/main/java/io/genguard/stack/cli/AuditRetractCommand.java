@@ -185,7 +185,9 @@ final class AuditRetractCommand implements Callable<Integer> {
               db.dataSource(),
               Clock.systemUTC(),
               "--tenant TENANT with --request or --ids-from, or a requestId,tenantId line in the"
-                  + " --ids-from file");
+                  + " --ids-from file",
+              // The command that shows a request's story (its records), not the API's path.
+              requestId -> "./genguard audit evidence --request " + requestId + " --out FILE");
       if (byIds) {
         Named named = named();
         outcome.passedOver = named.passedOver();

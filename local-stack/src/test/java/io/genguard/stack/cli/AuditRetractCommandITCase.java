@@ -76,7 +76,10 @@ class AuditRetractCommandITCase {
     assertThat(ids(listed.path("requestIds"))).containsExactly("wi-1", "wi-3");
     assertThat(listed.path("whatIfRowsNotHeld").asInt()).isEqualTo(1);
     assertThat(listed.path("skipped").path("wi-held").asText())
-        .contains("has no released output on record");
+        .contains("has no released output on record")
+        .as("the command that shows its story, not the API's path")
+        .contains("./genguard audit evidence --request wi-held --out FILE shows what it holds")
+        .doesNotContain("GET /api/v1/requests/");
     assertThat(count("select count(*) from content_retraction")).isZero();
 
     CommandRun noReason = run("--ids-from", whatIf.toString());

@@ -8,7 +8,6 @@ import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ReleaseGateOutcome;
-import io.genguard.events.v1.SamplingParameters;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.CommittedReader;
@@ -109,22 +108,7 @@ class ReleaseGateTenantITCase {
   }
 
   private static GenerationRequest request(String requestId, String tenant) {
-    return GenerationRequest.newBuilder()
-        .setEventId("request-" + requestId)
-        .setRequestId(requestId)
-        .setTenantId(tenant)
-        .setPrompt("Write something.")
-        .setParameters(
-            SamplingParameters.newBuilder()
-                .setMaxTokens(20)
-                .setTemperature(1.0)
-                .setTopK(0)
-                .setTopP(1.0)
-                .setSeed(1L)
-                .build())
-        .setAttributes(Map.of())
-        .setSubmittedAt(Instant.now())
-        .build();
+    return Events.request("request-" + requestId, requestId, tenant, Instant.now());
   }
 
   private static KafkaProducer<byte[], byte[]> producer(String servers) {

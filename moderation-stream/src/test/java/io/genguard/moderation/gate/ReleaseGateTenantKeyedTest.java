@@ -17,7 +17,6 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.events.v1.RestatedDecision;
 import io.genguard.events.v1.ReviewAction;
-import io.genguard.events.v1.SamplingParameters;
 import io.genguard.moderation.fixtures.Events;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.MovingClock;
@@ -393,22 +392,7 @@ class ReleaseGateTenantKeyedTest {
 
   private void sendRequest(String requestId, String tenant) {
     GenerationRequest request =
-        GenerationRequest.newBuilder()
-            .setEventId("request-" + requestId + "-" + tenant)
-            .setRequestId(requestId)
-            .setTenantId(tenant)
-            .setPrompt("Write something.")
-            .setParameters(
-                SamplingParameters.newBuilder()
-                    .setMaxTokens(20)
-                    .setTemperature(1.0)
-                    .setTopK(0)
-                    .setTopP(1.0)
-                    .setSeed(1L)
-                    .build())
-            .setAttributes(Map.of())
-            .setSubmittedAt(clock.instant())
-            .build();
+        Events.request("request-" + requestId + "-" + tenant, requestId, tenant, clock.instant());
     input(Topics.GENERATION_REQUESTS.name())
         .pipeInput(requestId, Topics.GENERATION_REQUESTS.codec().encode(request));
   }

@@ -1777,22 +1777,8 @@ class ReleaseGateTopologyTest {
   }
 
   private GenerationRequest request(String requestId, String tenant) {
-    return GenerationRequest.newBuilder()
-        .setEventId("request-" + requestId + "-" + tenant)
-        .setRequestId(requestId)
-        .setTenantId(tenant)
-        .setPrompt("Write something.")
-        .setParameters(
-            io.genguard.events.v1.SamplingParameters.newBuilder()
-                .setMaxTokens(20)
-                .setTemperature(1.0)
-                .setTopK(0)
-                .setTopP(1.0)
-                .setSeed(1L)
-                .build())
-        .setAttributes(Map.of())
-        .setSubmittedAt(clock.instant())
-        .build();
+    return Events.request(
+        "request-" + requestId + "-" + tenant, requestId, tenant, clock.instant());
   }
 
   private void send(GenerationOutput output) {

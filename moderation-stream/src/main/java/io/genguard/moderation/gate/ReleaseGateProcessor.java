@@ -570,7 +570,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     if (entry.state() == GateEntry.State.ERASED && entry.outputId() == null) {
       // Erased before its output came: quarantined without the text, like a held one. The marker
       // keeps no cause (the store's format predates it), so the reason names both.
-      publish(requestId, entry, erased(output, null, null), output.getOutputId());
+      publish(requestId, entry, erased(requestId, output, null, null), output.getOutputId());
       return;
     }
     if (keepsForgedOut
@@ -612,6 +612,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           entry,
           ReleaseGateOutcome.newBuilder(
                   outcome(
+                      requestId,
                       output,
                       null,
                       GateOutcome.QUARANTINED,
@@ -672,6 +673,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       ReleaseGateOutcome hold =
           ReleaseGateOutcome.newBuilder(
                   outcome(
+                      key,
                       held,
                       verdict,
                       GateOutcome.HELD_FOR_REVIEW,
@@ -686,16 +688,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     } else if (entry.state().isFinal()) {
       GateDecisionRestated restated =
           GateDecisionRestated.newBuilder()
-              .setEventId(
-                  stateFormat >= TENANT_KEYED_FORMAT
-                      ? EventIds.nameBased(
-                          "gate-restated",
-                          requestId,
-                          copy.getTenantId(),
-                          entry.outputId(),
-                          entry.state().name())
-                      : EventIds.nameBased(
-                          "gate-restated", requestId, entry.outputId(), entry.state().name()))
+              .setEventId(restatementId(key, copy, entry))
               .setRequestId(requestId)
               .setTenantId(copy.getTenantId())
               .setOutputId(entry.outputId())
@@ -711,6 +704,16 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
               requestId, Topics.GATE_RESTATEMENTS.codec().encode(restated), clock.millis()),
           ReleaseGateTopology.sinkName(Topics.GATE_RESTATEMENTS));
     }
+  }
+
+  /** The event id of the restatement of {@code entry}'s decision (see {@link #idTenant}). */
+  private String restatementId(String key, GenerationOutput copy, GateEntry entry) {
+    String requestId = copy.getRequestId();
+    String tenant = idTenant(key, requestId, copy.getTenantId());
+    return tenant == null
+        ? EventIds.nameBased("gate-restated", requestId, entry.outputId(), entry.state().name())
+        : EventIds.nameBased(
+            "gate-restated", requestId, tenant, entry.outputId(), entry.state().name());
   }
 
   /**
@@ -1078,6 +1081,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           requestId,
           entry,
           outcome(
+              requestId,
               output,
               verdict,
               GateOutcome.QUARANTINED,
@@ -1094,7 +1098,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           case REVIEW -> GateOutcome.HELD_FOR_REVIEW;
           default -> throw new IllegalStateException("Unknown decision " + verdict.getDecision());
         };
-    publish(requestId, entry, outcome(output, verdict, outcome, GateBasis.VERDICT, null, reasons));
+    publish(
+        requestId,
+        entry,
+        outcome(requestId, output, verdict, outcome, GateBasis.VERDICT, null, reasons));
   }
 
   /**
@@ -1232,6 +1239,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       erase(storeKey(requestId, tenant), notice);
       return;
     }
+    if (requestId.indexOf(TENANT_SEPARATOR) >= 0) {
+      eraseUnkeyable(requestId, notice);
+      return;
+    }
     // A notice without its tenant (a request the audit service knows only from dead letters), or
     // with ids that make no key (never dead-lettered: an erasure must not be lost), erases every
     // tenant's entry under the request id (erasing is the safe direction), and
@@ -1259,6 +1270,38 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     keys.forEach(key -> erase(key, notice));
   }
 
+  /**
+   * From format 4, the erasure of a request whose id holds {@link #TENANT_SEPARATOR}: the key the
+   * id makes is also the key of another request's entry, the one of the id's part before the
+   * separator, for the tenant after it. No output, verdict or review of such an id is read under
+   * format 4 (dead-lettered), so the only entry of its own is one an earlier gate wrote; it is
+   * erased where it holds an output or verdict of this request (told apart by the request id they
+   * carry). No marker is left: nothing of the request can come to the gate that would find it, and
+   * it would erase the other request's output. An entry with neither (a request's tenant, a final
+   * or erased marker) cannot be told apart and is left as it is (an erasure changes a final one in
+   * nothing).
+   */
+  private void eraseUnkeyable(String requestId, ErasureNotice notice) {
+    GateEntry entry = store.get(requestId);
+    byte[] held = entry == null ? null : entry.output() != null ? entry.output() : entry.verdict();
+    String heldFor =
+        held == null
+            ? null
+            : entry.output() != null
+                ? Topics.GENERATION_OUTPUTS.codec().decode(held).getRequestId()
+                : Topics.MODERATION_VERDICTS.codec().decode(held).getRequestId();
+    if (requestId.equals(heldFor)) {
+      erase(requestId, notice);
+      return;
+    }
+    LOG.info(
+        "Erasure of request {} changes nothing at the gate: its id holds U+0001, which no record"
+            + " the gate reads under state format {} may hold, and the gate holds no output or"
+            + " verdict of it",
+        LogText.quoted(requestId),
+        stateFormat);
+  }
+
   /** Erases the request's entry under {@code requestId} (its store key). */
   private void erase(String requestId, ErasureNotice notice) {
     GateEntry entry = current(requestId);
@@ -1279,7 +1322,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
     ModerationVerdict verdict =
         entry.verdict() == null ? null : Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
-    publish(requestId, entry, erased(output, verdict, notice.getCause()));
+    publish(requestId, entry, erased(requestId, output, verdict, notice.getCause()));
   }
 
   /**
@@ -1288,9 +1331,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * audit chain cannot lose a field once written, only all of its content).
    */
   private ReleaseGateOutcome erased(
-      GenerationOutput output, ModerationVerdict verdict, ErasureCause cause) {
+      String key, GenerationOutput output, ModerationVerdict verdict, ErasureCause cause) {
     return ReleaseGateOutcome.newBuilder(
             outcome(
+                key,
                 output,
                 verdict,
                 GateOutcome.QUARANTINED,
@@ -1403,6 +1447,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         key,
         entry,
         outcome(
+            key,
             output,
             verdict,
             approved ? GateOutcome.RELEASED : GateOutcome.QUARANTINED,
@@ -1420,7 +1465,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * the hold as it was first written.
    */
   private void holdAgain(
-      String requestId, GenerationOutput output, ModerationVerdict verdict, ReviewDecision review) {
+      String key, GenerationOutput output, ModerationVerdict verdict, ReviewDecision review) {
     List<String> reasons =
         new ArrayList<>(verdict == null ? List.of(noVerdictReason()) : reasonTexts(verdict));
     reasons.add(
@@ -1433,6 +1478,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
             + " now; held again for a person to decide under this verdict");
     ReleaseGateOutcome hold =
         outcome(
+            key,
             output,
             verdict,
             GateOutcome.HELD_FOR_REVIEW,
@@ -1480,10 +1526,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   }
 
   /**
-   * The outcome for an output; without a verdict (held by the timeout) the verdict id and policy
-   * version are empty, the decision is REVIEW and the hash is the text's own.
+   * The outcome for an output, of the entry under store key {@code key}; without a verdict (held by
+   * the timeout) the verdict id and policy version are empty, the decision is REVIEW and the hash
+   * is the text's own.
    */
   private ReleaseGateOutcome outcome(
+      String key,
       GenerationOutput output,
       ModerationVerdict verdict,
       GateOutcome outcome,
@@ -1494,7 +1542,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         .setEventId(
             eventId(
                 output.getRequestId(),
-                stateFormat >= TENANT_KEYED_FORMAT ? output.getTenantId() : null,
+                idTenant(key, output.getRequestId(), output.getTenantId()),
                 outcome,
                 basis,
                 reviewId))
@@ -1518,8 +1566,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   /**
    * The outcome's event id, made from what it decides, so that the outcome written again is the
-   * same event; from format 4 with the tenant ({@code tenant}; null: without), so that two tenants'
-   * outcomes under one request id are two events, not one the audit log keeps once.
+   * same event; from format 4 with the tenant ({@code tenant}; null: without; see {@link
+   * #idTenant}), so that two tenants' outcomes under one request id are two events, not one the
+   * audit log keeps once.
    */
   private static String eventId(
       String requestId, String tenant, GateOutcome outcome, GateBasis basis, String reviewId) {
@@ -1527,6 +1576,19 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     return tenant == null
         ? EventIds.nameBased("gate", requestId, outcome.name(), basis.name(), review)
         : EventIds.nameBased("gate", requestId, tenant, outcome.name(), basis.name(), review);
+  }
+
+  /**
+   * The tenant the event ids of what the gate writes for the entry under store key {@code key} are
+   * made with, or null: without. From format 4 the tenant, so that two tenants' outcomes under one
+   * request id are two events; but an entry under the request id alone (an earlier gate's, kept
+   * through the upgrade, or a marker a tenantless erasure left) is decided as before the upgrade,
+   * and its outcomes and restatements keep the ids a format-3 gate gives them: a hold written again
+   * or a decision restated after the upgrade is the same event the audit service has (it dedups by
+   * event id), not a second hold or decision.
+   */
+  private String idTenant(String key, String requestId, String tenant) {
+    return stateFormat >= TENANT_KEYED_FORMAT && !key.equals(requestId) ? tenant : null;
   }
 
   /** The tenant {@code outcome}'s event id was made with, or null where it was made without. */
@@ -1688,6 +1750,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           key,
           entry,
           outcome(
+              key,
               output,
               null,
               GateOutcome.HELD_FOR_REVIEW,

@@ -73,6 +73,10 @@ import org.slf4j.LoggerFactory;
  *   <li>An output or verdict under another tenant than its request's (gen.requests) is not that
  *       request's: it goes to its dead-letter topic and leaves the request open for its own output,
  *       so a copy re-published under another tenant cannot take the request id from it.
+ *   <li>From format 4 (keyed by request id and tenant), an output under a tenant whose request the
+ *       gate has not read, while another tenant's request under the id was read, is not decided
+ *       ({@link #withheld}): it waits for its own request, and is dead-lettered as a copy when that
+ *       does not come within the verdict timeout, never held for a person.
  *   <li>An output whose verdict found its provenance manifest INVALID ({@link #forged}: forged
  *       under the request's own tenant, or altered) does not take the request while it waits: an
  *       output that comes within the verdict timeout takes its place, and it goes to its
@@ -328,6 +332,12 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     if (entry.state() != GateEntry.State.WAITING || entry.requestTenant() != null) {
       return; // held, decided or erased already, or its tenant known: the first request's stays
     }
+    // An output and its verdict that waited for this request (another tenant's request under the
+    // id came first, see withheld): decided once the request is read.
+    boolean waitedForRequest =
+        entry.output() != null
+            && entry.verdict() != null
+            && withheld(entry, request.getRequestId(), tenant) != null;
     GenerationOutput output =
         entry.output() == null ? null : Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
     ModerationVerdict verdict =
@@ -354,9 +364,33 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     GateEntry kept = entry.withRequestTenant(tenant, keepOutput, keepVerdict, now);
     store.put(requestId, kept);
     GateEntry beside = store.get(contenderKey(requestId));
-    if (beside == null) {
-      return;
+    if (beside != null) {
+      contendersOnRequest(requestId, kept, beside, request, source, record, now);
     }
+    if (waitedForRequest) {
+      GateEntry waited = store.get(requestId);
+      if (waited != null
+          && waited.state() == GateEntry.State.WAITING
+          && waited.output() != null
+          && waited.verdict() != null) {
+        decideIfComplete(requestId, waited);
+      }
+    }
+  }
+
+  /**
+   * The output waiting beside the first ({@code beside}) when the request of {@code kept} comes:
+   * dead-lettered under another tenant, or taking the first's place if that was another tenant's.
+   */
+  private void contendersOnRequest(
+      String requestId,
+      GateEntry kept,
+      GateEntry beside,
+      GenerationRequest request,
+      RecordMetadata source,
+      Record<byte[], byte[]> record,
+      long now) {
+    String tenant = request.getTenantId();
     GenerationOutput other = Topics.GENERATION_OUTPUTS.codec().decode(beside.output());
     if (!other.getTenantId().equals(tenant)) {
       store.delete(contenderKey(requestId));
@@ -1041,6 +1075,13 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
+    if (withheld(entry, output.getRequestId(), output.getTenantId()) != null) {
+      // Another tenant's request under the id came, this tenant's has not: it waits for its own
+      // request (a copy under another tenant's name would otherwise be decided on its own verdict),
+      // and is dead-lettered as a copy if that does not come within the verdict timeout (sweep).
+      store.put(requestId, entry);
+      return;
+    }
     ModerationVerdict verdict =
         decoded != null ? decoded : Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
     if (keepsForgedOut && entry.state() == GateEntry.State.WAITING && forged(verdict)) {
@@ -1070,6 +1111,99 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     decide(requestId, entry, output, verdict);
+  }
+
+  /**
+   * From format 4, the tenant of another request under {@code requestId} that the gate read (its
+   * entry knows its request's tenant) when {@code entry}, this tenant's, waits without its own
+   * request; null otherwise. Such an output is not decided until its request comes: keyed by
+   * request id and tenant, a copy of one tenant's output re-published under another tenant would
+   * have an entry of its own and be decided on that tenant's verdict (a v1 manifest names no
+   * tenant), where below format 4 it is dead-lettered as not the request's. An output that comes
+   * before any request of its id is decided on its verdict, as below format 4.
+   */
+  private String withheld(GateEntry entry, String requestId, String tenant) {
+    if (stateFormat < TENANT_KEYED_FORMAT
+        || entry.state() != GateEntry.State.WAITING
+        || entry.requestTenant() != null) {
+      return null;
+    }
+    GateEntry old = store.get(requestId);
+    if (old != null && old.requestTenant() != null && !old.requestTenant().equals(tenant)) {
+      return old.requestTenant();
+    }
+    // As in onErasure: only keys that start with the request id and the separator are its.
+    String prefix = requestId + TENANT_SEPARATOR;
+    try (KeyValueIterator<String, GateEntry> tenants =
+        store.range(prefix, requestId + (char) (TENANT_SEPARATOR + 1))) {
+      while (tenants.hasNext()) {
+        KeyValue<String, GateEntry> next = tenants.next();
+        String other = next.value.requestTenant();
+        if (next.key.startsWith(prefix)
+            && !isContenderKey(next.key)
+            && other != null
+            && !other.equals(tenant)) {
+          return other;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Dead-letters, as a copy re-published under another tenant (the reason format 3 gives), an
+   * output that waited the verdict timeout for its own request while {@code other}'s request under
+   * the id was read ({@link #withheld}), with its verdict and any output beside it, and forgets its
+   * entry: its tenant's request, if it comes later, waits for an output of its own. From the sweep,
+   * where no record is read: the dead letters' event ids are made from the key.
+   */
+  private void unrequested(String key, GateEntry entry, GenerationOutput output, String other) {
+    String requestId = output.getRequestId();
+    String tenant = output.getTenantId();
+    byte[] recordKey = requestId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int partition = context.taskId().partition();
+    List<String[]> letters = new ArrayList<>();
+    letters.add(
+        new String[] {
+          Topics.GENERATION_OUTPUTS.name(), "output " + output.getOutputId(), output.getOutputId()
+        });
+    List<byte[]> payloads = new ArrayList<>();
+    payloads.add(entry.output());
+    if (entry.verdict() != null) {
+      ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
+      letters.add(
+          new String[] {
+            Topics.MODERATION_VERDICTS.name(),
+            "verdict " + verdict.getVerdictId(),
+            verdict.getVerdictId()
+          });
+      payloads.add(entry.verdict());
+    }
+    GateEntry beside = store.get(contenderKey(key));
+    if (beside != null) {
+      GenerationOutput besideOutput = Topics.GENERATION_OUTPUTS.codec().decode(beside.output());
+      letters.add(
+          new String[] {
+            Topics.GENERATION_OUTPUTS.name(),
+            "output " + besideOutput.getOutputId(),
+            besideOutput.getOutputId() + "/beside"
+          });
+      payloads.add(beside.output());
+      store.delete(contenderKey(key));
+    }
+    for (int i = 0; i < letters.size(); i++) {
+      String[] letter = letters.get(i);
+      count(recordKey);
+      deadLetter(
+          letter[0],
+          partition,
+          -1,
+          recordKey,
+          payloads.get(i),
+          new IllegalStateException(otherTenantReason(letter[1], tenant, requestId, other)),
+          EventIds.nameBased("dlq-unrequested", letter[0], requestId, tenant, letter[2]));
+    }
+    store.delete(key);
   }
 
   /** Decides the output on its verdict (paired in {@code entry}). */
@@ -1737,14 +1871,27 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     unclocked.forEach(key -> store.put(key, store.get(key).clockStarted(now)));
     List<String> held = late.subList(0, Math.min(late.size(), maxHoldsPerSweep));
     int forgedDecided = 0;
+    int copies = 0;
+    String firstHeld = null;
     for (String key : held) {
       GateEntry entry = store.get(key);
       GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(entry.output());
+      String other = withheld(entry, output.getRequestId(), output.getTenantId());
+      if (other != null) {
+        // Its own request did not come within the verdict timeout: a copy, never held for a
+        // person or decided on a verdict under its tenant.
+        unrequested(key, entry, output, other);
+        copies++;
+        continue;
+      }
       if (entry.verdict() != null) {
         // A forged output no other output replaced within the verdict timeout: its verdict decides.
         decide(key, entry, output, Topics.MODERATION_VERDICTS.codec().decode(entry.verdict()));
         forgedDecided++;
         continue;
+      }
+      if (firstHeld == null) {
+        firstHeld = key;
       }
       publish(
           key,
@@ -1764,13 +1911,13 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           forgedDecided,
           timings.verdictTimeout());
     }
-    if (held.size() > forgedDecided) {
+    if (held.size() > forgedDecided + copies) {
       LOG.warn(
           "Held {} outputs for review: no verdict within {} (first: request {}; {} more overdue,"
               + " for the next sweeps)",
-          held.size() - forgedDecided,
+          held.size() - forgedDecided - copies,
           timings.verdictTimeout(),
-          LogText.quoted(requestIdOf(held.get(0))),
+          LogText.quoted(requestIdOf(firstHeld)),
           late.size() - held.size());
     }
     sweepPieces++;

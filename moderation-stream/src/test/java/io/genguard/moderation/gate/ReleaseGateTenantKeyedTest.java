@@ -119,6 +119,113 @@ class ReleaseGateTenantKeyedTest {
   }
 
   @Test
+  void shouldNotReleaseACopyUnderATenantThatSentNoRequest() {
+    // The fiftieth session's review: keyed by request id and tenant, a copy of acme's output
+    // re-published under globex, which sent no request under the id, got an entry of its own and
+    // was released on globex's verdict (a v1 manifest names no tenant). It waits for globex's
+    // request instead, and is dead-lettered as a copy, as format 3 does, when none comes.
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput acme = output("r-copied", "Acme's text.");
+    sendRequest("r-copied", "acme");
+    send(acme);
+    send(verdict(acme, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .containsExactly("acme");
+    GenerationOutput copy = GenerationOutput.newBuilder(acme).setTenantId("globex").build();
+    send(copy);
+    send(verdict(copy, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).as("released under globex").isEmpty();
+    // A copy whose verdict does not come is not held for a person either.
+    GenerationOutput waiting = output("r-copied-waiting", "Acme's other text.");
+    sendRequest("r-copied-waiting", "acme");
+    send(waiting);
+    send(GenerationOutput.newBuilder(waiting).setTenantId("globex").build());
+
+    advance(VERDICT_TIMEOUT.multipliedBy(2));
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(decode(Topics.REVIEW_PENDING.name()))
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .as("acme's own output, held without its verdict")
+        .containsExactly("acme");
+    assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name()))
+        .extracting(DeadLetter::getReason)
+        .hasSize(2)
+        .allSatisfy(
+            reason ->
+                assertThat(reason)
+                    .contains("came under tenant \"globex\"")
+                    .contains("is tenant \"acme\"'s")
+                    .contains("a copy re-published under another tenant"));
+    assertThat(deadLetters(Topics.MODERATION_VERDICTS_DLQ.name()))
+        .singleElement()
+        .satisfies(dead -> assertThat(dead.getReason()).contains("came under tenant \"globex\""));
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    assertThat(store.get(tenantKey("r-copied", "globex"))).isNull();
+    // Sent again, the copy waits and is dead-lettered again: never decided.
+    send(copy);
+    send(verdict(copy, Decision.RELEASE));
+    advance(VERDICT_TIMEOUT.multipliedBy(2));
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name())).hasSize(1);
+  }
+
+  @Test
+  void shouldReleaseASecondTenantsOutputWithItsOwnRequestOnItsOwnVerdict() {
+    // Guards the fix above from holding too much: passes with and without it.
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput acme = output("r-both", "Acme's text.");
+    GenerationOutput globex = underTenant(acme, "globex", "Globex's text.");
+    sendRequest("r-both", "acme");
+    send(acme);
+    send(verdict(acme, Decision.RELEASE));
+    sendRequest("r-both", "globex");
+    send(globex);
+    send(verdict(globex, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .extracting(ReleaseGateOutcome::getTenantId, ReleaseGateOutcome::getText)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("acme", "Acme's text."),
+            org.assertj.core.groups.Tuple.tuple("globex", "Globex's text."));
+    assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name())).isEmpty();
+  }
+
+  @Test
+  void shouldDecideASecondTenantsOutputThatCameBeforeItsRequestOnceTheRequestComes() {
+    // A genuine second tenant's output and verdict read before its request: they wait for it
+    // (not decided while the gate cannot tell them from a copy), and are decided on their own
+    // verdict when it comes; nothing is dead-lettered.
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput acme = output("r-early", "Acme's text.");
+    GenerationOutput globex = underTenant(acme, "globex", "Globex's text.");
+    sendRequest("r-early", "acme");
+    send(acme);
+    send(globex);
+    send(verdict(globex, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).as("before its request").isEmpty();
+    send(verdict(acme, Decision.RELEASE));
+    sendRequest("r-early", "globex");
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .extracting(ReleaseGateOutcome::getTenantId, ReleaseGateOutcome::getText)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("acme", "Acme's text."),
+            org.assertj.core.groups.Tuple.tuple("globex", "Globex's text."));
+    // Its output before its request, its verdict after: decided on the verdict.
+    GenerationOutput late = underTenant(output("r-early-2", "A."), "globex", "Globex's late.");
+    sendRequest("r-early-2", "acme");
+    send(late);
+    sendRequest("r-early-2", "globex");
+    send(verdict(late, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .containsExactly("globex");
+    advance(VERDICT_TIMEOUT.multipliedBy(2));
+    assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name())).isEmpty();
+    assertThat(deadLetters(Topics.MODERATION_VERDICTS_DLQ.name())).isEmpty();
+  }
+
+  @Test
   void shouldDeadLetterTheSecondTenantsOutputAsBeforeBelowFormatFour() {
     // Format 3 decides as before: one tenant's request a request id.
     start(3);

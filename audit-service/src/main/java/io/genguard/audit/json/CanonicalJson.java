@@ -130,6 +130,110 @@ public final class CanonicalJson {
     return text.toString();
   }
 
+  /**
+   * Canonical JSON text of an object tree ({@link #write}, the same text), with where each of its
+   * top-level fields' values lies in it: one write gives a record's payload, the text of any of its
+   * fields ({@link Written#field}, what {@link #write} of the field's node gives) and the text of
+   * the record with one field's value replaced ({@link Written#withField}, what {@link #write} of
+   * {@link #withField}'s tree gives). Every value is written in the same calls either way, and a
+   * value's text does not depend on what precedes it (compact, no root separator before the first
+   * value): tested on random trees.
+   */
+  public static Written writeFields(ObjectNode tree) {
+    List<String> names = new ArrayList<>(tree.size());
+    tree.fieldNames().forEachRemaining(names::add);
+    if (!isSorted(names)) {
+      Collections.sort(names);
+    }
+    int[] starts = new int[names.size()];
+    int[] ends = new int[names.size()];
+    StringWriter text = new StringWriter(256);
+    try (JsonGenerator generator = CANONICAL.getFactory().createGenerator(text)) {
+      generator.writeStartObject();
+      for (int i = 0; i < starts.length; i++) {
+        generator.writeFieldName(names.get(i));
+        // The generator writes the name's ':' with the value: the value starts after it.
+        starts[i] = position(text, generator) + 1;
+        writeSorted(generator, tree.get(names.get(i)));
+        ends[i] = position(text, generator);
+      }
+      generator.writeEndObject();
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot write canonical JSON", e);
+    }
+    String written = text.toString();
+    for (int start : starts) {
+      if (written.charAt(start - 1) != ':') {
+        throw new IllegalStateException("A field's value does not follow its ':'");
+      }
+    }
+    return new Written(written, names, starts, ends);
+  }
+
+  /** Characters written so far: those in the writer and those the generator still buffers. */
+  private static int position(StringWriter text, JsonGenerator generator) {
+    return text.getBuffer().length() + generator.getOutputBuffered();
+  }
+
+  /** An object's canonical text and the place of each top-level field's value in it. */
+  public static final class Written {
+    private final String text;
+    private final List<String> names;
+    private final int[] starts;
+    private final int[] ends;
+
+    private Written(String text, List<String> names, int[] starts, int[] ends) {
+      this.text = text;
+      this.names = names;
+      this.starts = starts;
+      this.ends = ends;
+    }
+
+    /** The whole text, as {@link CanonicalJson#write} writes the tree. */
+    public String text() {
+      return text;
+    }
+
+    /**
+     * The canonical text of a top-level field's value, as {@link CanonicalJson#write} writes the
+     * field's node.
+     *
+     * @throws IllegalArgumentException when the object has no such field
+     */
+    public String field(String name) {
+      int i = index(name);
+      if (i < 0) {
+        throw new IllegalArgumentException("No field '" + name + "' was written");
+      }
+      return text.substring(starts[i], ends[i]);
+    }
+
+    /**
+     * The canonical text of the object with one top-level field's value replaced, as {@link
+     * CanonicalJson#write} writes {@link CanonicalJson#withField}'s tree; a field the object lacks
+     * is added there, so it is written again (rare: not the writer's case).
+     *
+     * @param tree the tree this text was written from
+     */
+    public String withField(ObjectNode tree, String name, Object value) {
+      int i = index(name);
+      if (i < 0) {
+        return write(CanonicalJson.withField(tree, name, value));
+      }
+      String replacement = write(value(value));
+      return new StringBuilder(text.length() - (ends[i] - starts[i]) + replacement.length())
+          .append(text, 0, starts[i])
+          .append(replacement)
+          .append(text, ends[i], text.length())
+          .toString();
+    }
+
+    private int index(String name) {
+      // Sorted by String.compareTo, as writeFields wrote them.
+      return Collections.binarySearch(names, name);
+    }
+  }
+
   private static void writeSorted(JsonGenerator generator, JsonNode node) throws IOException {
     if (node.isObject()) {
       List<String> names = new ArrayList<>(node.size());

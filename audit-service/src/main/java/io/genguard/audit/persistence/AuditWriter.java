@@ -448,6 +448,15 @@ public final class AuditWriter {
         CanonicalJson.write(CanonicalJson.withField(verdictTree, "decidedAt", Instant.EPOCH)));
   }
 
+  /**
+   * {@link #judgementSha256(ObjectNode)} from the verdict's canonical text written already ({@link
+   * CanonicalJson#writeFields} of {@code verdictTree}): its time's text replaced, not the whole
+   * verdict written again.
+   */
+  static String judgementSha256(ObjectNode verdictTree, CanonicalJson.Written verdictText) {
+    return AuditChain.payloadSha256(verdictText.withField(verdictTree, "decidedAt", Instant.EPOCH));
+  }
+
   private static ModerationVerdict undated(ModerationVerdict verdict) {
     return ModerationVerdict.newBuilder(verdict).setDecidedAt(Instant.EPOCH).build();
   }
@@ -599,12 +608,14 @@ public final class AuditWriter {
       return new Written(0, 0);
     }
     List<ChainRecord> records = new ArrayList<>(fresh.size());
-    // Each event's canonical tree is built once: its audit record's payload is written from it, and
-    // its projection's JSON columns from its fields (the same text as from the field's value).
-    Map<SpecificRecord, ObjectNode> trees = new IdentityHashMap<>(fresh.size());
+    // Each event's canonical tree is built and written once: its audit record's payload is that
+    // text, its projection's JSON columns are the text of its fields in it, and a verdict's
+    // judgement digest hashes it with the time's text replaced (the same texts as written apart).
+    Map<SpecificRecord, CanonicalJson.Written> written = new IdentityHashMap<>(fresh.size());
     for (IncomingEvent event : fresh.values()) {
       ObjectNode tree = CanonicalJson.toTree(event.event());
-      trees.put(event.event(), tree);
+      CanonicalJson.Written text = CanonicalJson.writeFields(tree);
+      written.put(event.event(), text);
       records.add(
           new ChainRecord(
               event.eventId(),
@@ -614,10 +625,10 @@ public final class AuditWriter {
               event.topic(),
               event.partition(),
               event.offset(),
-              CanonicalJson.write(tree),
-              event.event() instanceof ModerationVerdict ? judgementSha256(tree) : null));
+              text.text(),
+              event.event() instanceof ModerationVerdict ? judgementSha256(tree, text) : null));
     }
-    Projections projections = new Projections(connection, fresh.values(), trees);
+    Projections projections = new Projections(connection, fresh.values(), written);
     projections.writeRows();
     Instant now = clock.instant();
     ChainAppender.append(connection, records, now); // takes the chain lock
@@ -663,7 +674,7 @@ public final class AuditWriter {
   /** Typed rows for queries, one statement per table, batched. */
   private static final class Projections {
     private final Connection connection;
-    private final Map<SpecificRecord, ObjectNode> trees;
+    private final Map<SpecificRecord, CanonicalJson.Written> written;
     private final List<GenerationRequest> requests = new ArrayList<>();
     private final List<GenerationOutput> outputs = new ArrayList<>();
     private final List<GenerationFailure> failures = new ArrayList<>();
@@ -675,14 +686,15 @@ public final class AuditWriter {
     private final List<BiasMetric> metrics = new ArrayList<>();
 
     /**
-     * @param trees each event's canonical tree ({@link CanonicalJson#toTree}), by the event itself
+     * @param written each event's canonical text ({@link CanonicalJson#writeFields} of its tree),
+     *     by the event itself
      */
     Projections(
         Connection connection,
         Iterable<IncomingEvent> events,
-        Map<SpecificRecord, ObjectNode> trees) {
+        Map<SpecificRecord, CanonicalJson.Written> written) {
       this.connection = connection;
-      this.trees = trees;
+      this.written = written;
       for (IncomingEvent incoming : events) {
         Object event = incoming.event();
         if (event instanceof GenerationRequest e) {
@@ -1297,11 +1309,11 @@ public final class AuditWriter {
 
     /**
      * The canonical JSON of one of the event's fields, as it appears in the event's audit record
-     * ({@link CanonicalJson#ofField}), written from the tree the record's payload was written from
-     * (every event given to the projections has one).
+     * ({@link CanonicalJson#ofField}): the field's text in the record's payload (every event given
+     * to the projections has one).
      */
     private String json(SpecificRecord event, String field) {
-      return CanonicalJson.write(trees.get(event).get(field));
+      return written.get(event).field(field);
     }
 
     /**

@@ -37,6 +37,10 @@ class JudgementDigestTest {
     for (ModerationVerdict verdict : verdicts) {
       String fromTree = AuditWriter.judgementSha256(CanonicalJson.toTree(verdict));
       assertThat(fromTree).as(verdict.getEventId()).isEqualTo(AuditWriter.judgementSha256(verdict));
+      var tree = CanonicalJson.toTree(verdict);
+      assertThat(AuditWriter.judgementSha256(tree, CanonicalJson.writeFields(tree)))
+          .as(verdict.getEventId())
+          .isEqualTo(fromTree);
       // Only the time is left out: the digest of the payload itself differs unless it was the
       // epoch.
       boolean undated = verdict.getDecidedAt().equals(Instant.EPOCH);

@@ -897,7 +897,7 @@ public final class AuditService implements AutoCloseable {
 
   private void applyRetention() {
     try {
-      logRetention(retention.run(Caller.system("retention-schedule")));
+      logRetention(retention.runScheduled().run());
     } catch (Retention.PartlyFailedException e) {
       // The other scopes were applied (and the failed ones' batches before they failed).
       logRetention(e.run());

@@ -314,12 +314,17 @@ public final class CanonicalJson {
    * default, as Avro's schema resolution reads old bytes into the current class (since the fiftieth
    * session: before, a field that is not nullable, such as a verdict's {@code policySha256}, was
    * refused). A missing field without a default reads as a JSON null, as before: refused unless its
-   * type takes one.
+   * type takes one. Since the fifty-first session that holds for {@code int}, {@code long}, {@code
+   * float}, {@code double} and {@code boolean} too, which read a missing key (or a null, or a value
+   * of another kind) as 0 or false before: a payload written by a schema that lacked or dropped
+   * such a field is not readable by this version, and no value is made up for it. A double the
+   * writer wrote as {@code "NaN"}, {@code "Infinity"} or {@code "-Infinity"} (as the mapper writes
+   * them) reads back as that double.
    *
    * @throws IllegalArgumentException when the JSON does not fit the schema
    */
   public static <T extends SpecificRecord> T toRecord(String json, Class<T> type) {
-    return toRecord(json, type, false);
+    return toRecord(json, type, UnknownKeys.IGNORE);
   }
 
   /**
@@ -332,15 +337,37 @@ public final class CanonicalJson {
    * @throws IllegalArgumentException when the JSON does not fit the schema or has a key it lacks
    */
   public static <T extends SpecificRecord> T toRecordOfKnownFields(String json, Class<T> type) {
-    return toRecord(json, type, true);
+    return toRecord(json, type, UnknownKeys.REFUSE);
+  }
+
+  /**
+   * {@link #toRecordOfKnownFields}, but taking a key the schema lacks whose value is JSON null:
+   * what a newer writer stores for a field its schema added as nullable with the default null when
+   * it reads bytes written without that field, as an older producer writes them. Such a payload
+   * says no more than the record read back; one whose unknown key has a value does (since the
+   * fifty-first session: the writer of an older audit instance compares a verdict judged again with
+   * it during a rolling upgrade, {@code AuditWriter}).
+   *
+   * @throws IllegalArgumentException when the JSON does not fit the schema or has a key it lacks
+   *     with a value other than null
+   */
+  public static <T extends SpecificRecord> T toRecordOfKnownOrNullFields(
+      String json, Class<T> type) {
+    return toRecord(json, type, UnknownKeys.REFUSE_UNLESS_NULL);
+  }
+
+  /** What reading JSON back does with a key, at any level, that the record's schema lacks. */
+  private enum UnknownKeys {
+    IGNORE,
+    REFUSE,
+    REFUSE_UNLESS_NULL
   }
 
   private static <T extends SpecificRecord> T toRecord(
-      String json, Class<T> type, boolean refuseUnknownKeys) {
+      String json, Class<T> type, UnknownKeys unknownKeys) {
     try {
       Schema schema = SpecificData.get().getSchema(type);
-      Object generic =
-          fromJson(CANONICAL.readTree(json), schema, schema.getName(), refuseUnknownKeys);
+      Object generic = fromJson(CANONICAL.readTree(json), schema, schema.getName(), unknownKeys);
       // Through Avro's binary form, so that the specific reader applies the logical types.
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(bytes, null);
@@ -355,7 +382,7 @@ public final class CanonicalJson {
   }
 
   private static Object fromJson(
-      JsonNode node, Schema schema, String path, boolean refuseUnknownKeys) {
+      JsonNode node, Schema schema, String path, UnknownKeys unknownKeys) {
     if (schema.getLogicalType() instanceof LogicalTypes.TimestampMillis) {
       return Instant.parse(text(node, path)).toEpochMilli();
     }
@@ -364,11 +391,13 @@ public final class CanonicalJson {
         if (!node.isObject()) {
           throw new IllegalArgumentException(path + " is not an object");
         }
-        if (refuseUnknownKeys) {
+        if (unknownKeys != UnknownKeys.IGNORE) {
           node.fieldNames()
               .forEachRemaining(
                   name -> {
-                    if (schema.getField(name) == null) {
+                    if (schema.getField(name) == null
+                        && !(unknownKeys == UnknownKeys.REFUSE_UNLESS_NULL
+                            && node.get(name).isNull())) {
                       throw new IllegalArgumentException(
                           path
                               + " has key '"
@@ -394,7 +423,7 @@ public final class CanonicalJson {
                   value == null ? NODES.nullNode() : value,
                   field.schema(),
                   path + "." + field.name(),
-                  refuseUnknownKeys));
+                  unknownKeys));
         }
         return record;
       }
@@ -404,7 +433,7 @@ public final class CanonicalJson {
         }
         for (Schema branch : schema.getTypes()) {
           if (branch.getType() != Schema.Type.NULL) {
-            return fromJson(node, branch, path, refuseUnknownKeys);
+            return fromJson(node, branch, path, unknownKeys);
           }
         }
         throw new IllegalArgumentException(path + " has no non-null branch");
@@ -415,20 +444,31 @@ public final class CanonicalJson {
       case ENUM -> {
         return new GenericData.EnumSymbol(schema, text(node, path));
       }
+      // A missing key of a field without a default comes here as a null: refused, as a value of
+      // another kind is, rather than read as 0 or false (Jackson's intValue() and booleanValue()).
       case BOOLEAN -> {
+        if (!node.isBoolean()) {
+          throw new IllegalArgumentException(path + " is not a boolean");
+        }
         return node.booleanValue();
       }
       case INT -> {
+        if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+          throw new IllegalArgumentException(path + " is not an int");
+        }
         return node.intValue();
       }
       case LONG -> {
+        if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+          throw new IllegalArgumentException(path + " is not a long");
+        }
         return node.longValue();
       }
       case FLOAT -> {
-        return node.floatValue();
+        return (float) number(node, path);
       }
       case DOUBLE -> {
-        return node.doubleValue();
+        return number(node, path);
       }
       case BYTES -> {
         return ByteBuffer.wrap(Base64.getDecoder().decode(text(node, path)));
@@ -444,13 +484,13 @@ public final class CanonicalJson {
                             e.getValue(),
                             schema.getValueType(),
                             path + "." + e.getKey(),
-                            refuseUnknownKeys)));
+                            unknownKeys)));
         return map;
       }
       case ARRAY -> {
         List<Object> list = new ArrayList<>();
         for (JsonNode element : node) {
-          list.add(fromJson(element, schema.getElementType(), path + "[]", refuseUnknownKeys));
+          list.add(fromJson(element, schema.getElementType(), path + "[]", unknownKeys));
         }
         return list;
       }
@@ -459,6 +499,33 @@ public final class CanonicalJson {
       }
       default -> throw new IllegalArgumentException(path + ": no canonical form for " + schema);
     }
+  }
+
+  /**
+   * A float's or double's value: a JSON number, or one the mapper writes as a string ({@code NaN},
+   * {@code Infinity}, {@code -Infinity}).
+   */
+  private static double number(JsonNode node, String path) {
+    if (node.isNumber()) {
+      return node.doubleValue();
+    }
+    if (node.isTextual()) {
+      switch (node.textValue()) {
+        case "NaN" -> {
+          return Double.NaN;
+        }
+        case "Infinity" -> {
+          return Double.POSITIVE_INFINITY;
+        }
+        case "-Infinity" -> {
+          return Double.NEGATIVE_INFINITY;
+        }
+        default -> {
+          // not a number: refused below
+        }
+      }
+    }
+    throw new IllegalArgumentException(path + " is not a number");
   }
 
   private static String text(JsonNode node, String path) {

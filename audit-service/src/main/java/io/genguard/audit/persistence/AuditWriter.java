@@ -381,9 +381,13 @@ public final class AuditWriter {
    * in its digest, while the same verdict read again now has it as null (old bytes read after an
    * upgrade, a rescoring after a savepoint restore). Its payload read back has the field as null
    * (its default), as the verdict read again. A payload with a key the current class lacks (a newer
-   * writer's) is not read back: such a verdict stays a conflict. The payloads are read only for
-   * these rare mismatches; once retention or an erasure removed one, the digest alone decides (they
-   * refresh it from the payload read back first, {@link JudgementDigests}).
+   * writer's) is read back only when that key holds null: what a newer writer stores for a field
+   * its schema added as nullable when it reads a verdict written without it, as the one this older
+   * writer reads again during a rolling upgrade (since the fifty-first session: before, that was a
+   * conflict). With a value there, it says more than the record read back: the verdict stays a
+   * conflict. The payloads are read only for these rare mismatches; once retention or an erasure
+   * removed one, the digest alone decides (they refresh it from the payload read back first, {@link
+   * JudgementDigests}).
    */
   private static void sameJudgementAsPayload(
       Connection connection, Map<String, Conflict> conflicts, Set<String> digestDiffers)
@@ -462,17 +466,20 @@ public final class AuditWriter {
   }
 
   /**
-   * A recorded verdict's payload read back; null when there is none or it cannot be read, or when
-   * it has a key, at any level, that the current class lacks: recorded by a newer writer, it would
-   * read back without that field and look the same judgement as a verdict that differs from it only
-   * there.
+   * A recorded verdict's payload read back; null when there is none or it cannot be read (a field
+   * this class has without a default missing from it, since the fifty-first session also a
+   * primitive one, which read as 0 or false before), or when it has a key, at any level, that the
+   * current class lacks with a value other than null: recorded by a newer writer, it would read
+   * back without that field and look the same judgement as a verdict that differs from it only
+   * there. A null there is what the newer writer stored for a verdict written without that field
+   * ({@link CanonicalJson#toRecordOfKnownOrNullFields}), as this class reads it.
    */
   private static ModerationVerdict verdictOf(String payload) {
     if (payload == null) {
       return null;
     }
     try {
-      return CanonicalJson.toRecordOfKnownFields(payload, ModerationVerdict.class);
+      return CanonicalJson.toRecordOfKnownOrNullFields(payload, ModerationVerdict.class);
     } catch (RuntimeException e) {
       return null; // compared by its digest only, as other events are
     }

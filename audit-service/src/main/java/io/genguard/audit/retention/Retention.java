@@ -73,6 +73,9 @@ public final class Retention {
 
   public static final String EVENT_TYPE = "RetentionApplied";
 
+  /** The name of the caller of the scheduled run ({@link #runScheduled}). */
+  public static final String SCHEDULE = "retention-schedule";
+
   /** The longest retention period, in days (a century). */
   public static final int MAX_DAYS = 36_500;
 
@@ -372,6 +375,22 @@ public final class Retention {
    * PartlyFailedException#actionId}).
    */
   public RecordedRun runRecorded(Caller caller) throws SQLException {
+    return runRecorded(caller, true);
+  }
+
+  /**
+   * The run the audit service schedules ({@code GENGUARD_AUDIT_RETENTION_INTERVAL_MINUTES}), as the
+   * caller {@value #SCHEDULE}: recorded as a {@code retention.run} action as {@link #runRecorded}
+   * records a call of the API's, where it tombstoned a record, pruned a bias report or failed in a
+   * scope (since the fifty-first session: before, only its log lines said what it did). A run that
+   * did nothing is not recorded: one action an hour (the default interval) that says nothing would
+   * bury the others in the action list. Its {@link RecordedRun#actionId} is then null.
+   */
+  public RecordedRun runScheduled() throws SQLException {
+    return runRecorded(Caller.system(SCHEDULE), false);
+  }
+
+  private RecordedRun runRecorded(Caller caller, boolean idleRecorded) throws SQLException {
     Run run;
     List<String> failedScopes = List.of();
     PartlyFailedException partly = null;
@@ -385,6 +404,9 @@ public final class Retention {
     List<Applied> applied = run.batches();
     int reports = run.biasReports().size();
     List<String> failed = failedScopes;
+    if (!idleRecorded && applied.isEmpty() && reports == 0 && failed.isEmpty()) {
+      return new RecordedRun(run, null);
+    }
     String actionId =
         Transactions.inTransaction(
             dataSource,
@@ -473,7 +495,8 @@ public final class Retention {
 
     /**
      * The id of the {@code retention.run} action that recorded the run ({@link
-     * Retention#runRecorded}); null for a run not recorded as an action (the scheduled one).
+     * Retention#runRecorded}, {@link Retention#runScheduled}); null for a run not recorded as an
+     * action ({@link Retention#run}).
      */
     public String actionId() {
       return actionId;

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import org.apache.avro.specific.SpecificRecord;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class CanonicalJsonTest {
@@ -326,6 +327,95 @@ class CanonicalJsonTest {
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("has key 'futureField'");
     }
+  }
+
+  /**
+   * The fiftieth session's reviews: a missing key of a field with a primitive type and no default
+   * (a verdict's unsafeScore, a reason's or provenance's int, an output's cost), a null there, or a
+   * value of another kind read as 0 or false. Each is now refused, at any level; a double the
+   * mapper wrote as a string (NaN, the infinities) reads back as that double.
+   */
+  @Test
+  void shouldRefuseAMissingOrMistypedPrimitiveFieldRatherThanReadItAsZero() {
+    ModerationVerdict verdict =
+        AuditEvents.verdict(
+            AuditEvents.Scenario.of(
+                "primitive", "acme", Decision.REVIEW, Instant.parse("2026-12-02T10:15:30Z")));
+    assertThat(verdict.getProvenance()).isNotNull();
+    List<Consumer<ObjectNode>> changes =
+        List.of(
+            tree -> tree.remove("unsafeScore"),
+            tree -> tree.putNull("unsafeScore"),
+            tree -> tree.put("unsafeScore", "0.5"),
+            tree -> ((ObjectNode) tree.get("provenance")).remove("tokensScored"),
+            tree -> ((ObjectNode) tree.get("provenance")).put("tokensScored", 1.5),
+            tree -> ((ObjectNode) tree.get("provenance")).put("tokensScored", 1L << 40),
+            tree -> tree.put("textTruncated", "true"));
+    for (var change : changes) {
+      ObjectNode tree = CanonicalJson.toTree(verdict);
+      change.accept(tree);
+      String json = CanonicalJson.write(tree);
+      assertThatThrownBy(() -> CanonicalJson.toRecord(json, ModerationVerdict.class))
+          .as(json)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageMatching(
+              "(?s).*ModerationVerdict\\.(unsafeScore|provenance\\.tokensScored|textTruncated)"
+                  + " is not an? (number|int|boolean).*");
+    }
+
+    GenerationOutput output =
+        AuditEvents.output(
+            AuditEvents.Scenario.of(
+                "cost", "acme", Decision.RELEASE, Instant.parse("2026-12-02T10:15:30Z")));
+    assertThat(output.getCost()).isNotNull();
+    ObjectNode noTokens = CanonicalJson.toTree(output);
+    ((ObjectNode) noTokens.get("cost")).remove("promptTokens");
+    assertThatThrownBy(
+            () -> CanonicalJson.toRecord(CanonicalJson.write(noTokens), GenerationOutput.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("GenerationOutput.cost.promptTokens is not an int");
+
+    for (double odd :
+        new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+      ModerationVerdict scored = ModerationVerdict.newBuilder(verdict).setUnsafeScore(odd).build();
+      // Avro's equals takes NaN for unequal to itself: compared by the value and the text.
+      ModerationVerdict read =
+          CanonicalJson.toRecord(CanonicalJson.of(scored), ModerationVerdict.class);
+      assertThat(Double.compare(read.getUnsafeScore(), odd)).as("%s", odd).isZero();
+      assertThat(CanonicalJson.of(read)).isEqualTo(CanonicalJson.of(scored));
+    }
+  }
+
+  /**
+   * A key the schema lacks holding null (what a newer writer stores for a field its schema added as
+   * nullable, read from bytes without it) is taken by toRecordOfKnownOrNullFields, at any level;
+   * one with a value is refused, as by toRecordOfKnownFields, which refuses both.
+   */
+  @Test
+  void shouldTakeAKeyTheSchemaLacksOnlyWhenItHoldsNullWhenAskedTo() {
+    ModerationVerdict verdict =
+        AuditEvents.verdict(
+            AuditEvents.Scenario.of(
+                "newer-null", "acme", Decision.REVIEW, Instant.parse("2026-12-02T10:15:30Z")));
+    ObjectNode top = CanonicalJson.toTree(verdict);
+    top.putNull("futureField");
+    ObjectNode inReason = CanonicalJson.toTree(verdict);
+    ((ObjectNode) inReason.withArray("reasons").get(0)).putNull("futureField");
+    for (ObjectNode newer : List.of(top, inReason)) {
+      String json = CanonicalJson.write(newer);
+      assertThat(CanonicalJson.toRecordOfKnownOrNullFields(json, ModerationVerdict.class))
+          .isEqualTo(verdict);
+      assertThatThrownBy(() -> CanonicalJson.toRecordOfKnownFields(json, ModerationVerdict.class))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("has key 'futureField'");
+    }
+    top.put("futureField", false);
+    assertThatThrownBy(
+            () ->
+                CanonicalJson.toRecordOfKnownOrNullFields(
+                    CanonicalJson.write(top), ModerationVerdict.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("has key 'futureField'");
   }
 
   @Test

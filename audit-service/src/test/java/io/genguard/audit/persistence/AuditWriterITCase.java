@@ -503,6 +503,121 @@ class AuditWriterITCase {
   }
 
   /**
+   * The fiftieth session's reviews: during a rolling upgrade a newer writer stores the verdict an
+   * older producer wrote with the key of the field its schema added, as null, and that in its
+   * digest; the same verdict read again by an older instance (its class lacks the field) was a
+   * conflict, since the payload fallback refused any key this class lacks. A key holding null is
+   * what the newer writer reads for bytes without the field: the verdict is a redelivery, at the
+   * top level and inside a reason. With a value there, it is still a conflict.
+   */
+  @Test
+  void shouldTakeAVerdictJudgedAgainAsARedeliveryWhenANewerWritersFieldIsNull() throws Exception {
+    AuditDatabase own = ownDatabase("audit_writer_newer_null_it");
+    try {
+      AuditWriter w = new AuditWriter(own.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+      for (String level : List.of("top", "reason")) {
+        ModerationVerdict verdict =
+            AuditEvents.verdict(Scenario.of("newer-null-" + level, "acme", Decision.REVIEW, NOW));
+        w.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
+        ObjectNode newer = CanonicalJson.toTree(verdict);
+        ObjectNode holder =
+            level.equals("top") ? newer : (ObjectNode) newer.withArray("reasons").get(0);
+        holder.putNull("futureField");
+        storeAsANewerWriter(own, verdict, newer);
+
+        w.write(
+            List.of(
+                AuditEvents.incoming(
+                    Topics.MODERATION_VERDICTS.name(),
+                    ModerationVerdict.newBuilder(verdict)
+                        .setDecidedAt(verdict.getDecidedAt().plusSeconds(900))
+                        .build())));
+        String conflicts =
+            "select count(*) from event_id_conflict where event_id = '"
+                + verdict.getEventId()
+                + "'";
+        assertThat(TestSql.count(own.dataSource(), conflicts))
+            .as("the same judgement decided later, the newer key null at the %s level", level)
+            .isZero();
+
+        w.write(
+            List.of(
+                AuditEvents.incoming(
+                    Topics.MODERATION_VERDICTS.name(),
+                    ModerationVerdict.newBuilder(verdict).setDecision(Decision.BLOCK).build())));
+        assertThat(TestSql.count(own.dataSource(), conflicts))
+            .as("another decision, the newer key null at the %s level", level)
+            .isOne();
+      }
+      assertThat(w.eventIdConflicts()).isEqualTo(2);
+    } finally {
+      own.close();
+    }
+  }
+
+  /**
+   * The fiftieth session's reviews: a verdict whose stored payload lacks a field of this class that
+   * has a primitive type and no default ({@code unsafeScore}: a writer whose schema dropped or
+   * lacked it) read back with it as 0.0, so a verdict with the score 0.0 was "the same judgement"
+   * and no conflict was kept. Such a payload is not readable by this version: the verdict is
+   * compared by its digest alone, which differs, and is kept as a conflict.
+   */
+  @Test
+  void shouldNotReadAMissingPrimitiveFieldOfARecordedVerdictAsZero() throws Exception {
+    AuditDatabase own = ownDatabase("audit_writer_missing_primitive_it");
+    try {
+      AuditWriter w = new AuditWriter(own.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+      ModerationVerdict verdict =
+          AuditEvents.verdict(Scenario.of("no-score", "acme", Decision.REVIEW, NOW));
+      w.write(List.of(AuditEvents.incoming(Topics.MODERATION_VERDICTS.name(), verdict)));
+      OlderWriterRecords.storedByAWriterWithout(own.dataSource(), verdict, List.of("unsafeScore"));
+
+      w.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.MODERATION_VERDICTS.name(),
+                  ModerationVerdict.newBuilder(verdict)
+                      .setUnsafeScore(0.0)
+                      .setDecidedAt(verdict.getDecidedAt().plusSeconds(900))
+                      .build())));
+
+      assertThat(
+              TestSql.count(
+                  own.dataSource(),
+                  "select count(*) from event_id_conflict where event_id = '"
+                      + verdict.getEventId()
+                      + "'"))
+          .as("a score of 0.0 where the record has none")
+          .isOne();
+      assertThat(w.eventIdConflicts()).isOne();
+    } finally {
+      own.close();
+    }
+  }
+
+  /**
+   * Rewrites a verdict's record as a newer writer stored it, with {@code tree} its canonical tree:
+   * that JSON, and the digest of it without decidedAt.
+   */
+  private static void storeAsANewerWriter(
+      AuditDatabase db, ModerationVerdict verdict, ObjectNode tree) throws SQLException {
+    String payload = CanonicalJson.write(tree);
+    assertThat(payload).contains("\"futureField\"");
+    try (Connection connection = db.dataSource().getConnection();
+        PreparedStatement update =
+            connection.prepareStatement(
+                "update audit_log set payload = ?, payload_sha256 = sha256(convert_to(?, 'UTF8')),"
+                    + " judgement_sha256 = sha256(convert_to(?, 'UTF8')) where event_id = ?")) {
+      update.setString(1, payload);
+      update.setString(2, payload);
+      update.setString(
+          3, CanonicalJson.write(CanonicalJson.withField(tree, "decidedAt", Instant.EPOCH)));
+      update.setString(4, verdict.getEventId());
+      assertThat(update.executeUpdate()).isEqualTo(1);
+    }
+  }
+
+  /**
    * Only when the verdict was decided is left out: a verdict under a recorded verdict's id with
    * another decision, other reasons or another judged text is still a conflict, decided later or
    * not.

@@ -1533,6 +1533,38 @@ class RetentionITCase {
   }
 
   /**
+   * The fiftieth session's reviews: a verdict whose stored payload lacks a field of this class that
+   * has a primitive type and no default ({@code unsafeScore}) read back with it as 0.0, so its
+   * retention gave the record the digest of a verdict with that score, which it never had. Such a
+   * payload is not readable by this version: the record keeps the digest it was stored with.
+   */
+  @Test
+  void shouldKeepTheDigestOfAVerdictLackingAPrimitiveFieldThroughItsRemoval() throws Exception {
+    ModerationVerdict verdict =
+        AuditEvents.verdict(Scenario.of("acme-old", "acme", Decision.REVIEW, LONG_AGO));
+    OlderWriterRecords.storedByAWriterWithout(
+        database.dataSource(), verdict, List.of("unsafeScore"));
+    ObjectNode older = CanonicalJson.toTree(verdict);
+    older.remove("unsafeScore");
+    String stored =
+        AuditChain.payloadSha256(
+            CanonicalJson.write(CanonicalJson.withField(older, "decidedAt", Instant.EPOCH)));
+    Retention retention = retention(0);
+    retention.set("acme", 30, ADMIN);
+    retention.apply(ADMIN);
+
+    assertThat(
+            count(
+                "select count(*) from audit_log where payload is null and event_id = '"
+                    + verdict.getEventId()
+                    + "' and judgement_sha256 = decode('"
+                    + stored
+                    + "', 'hex')"))
+        .as("the content removed, the digest it was stored with kept")
+        .isOne();
+  }
+
+  /**
    * Rewrites a verdict's record as a newer writer stored it, with {@code tree} its canonical tree
    * (holding a key this class lacks): that JSON and the digest of it without decidedAt, which is
    * returned (hex).
@@ -1644,6 +1676,45 @@ class RetentionITCase {
                     + rest.actionId()
                     + "'"))
         .isOne();
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
+  /**
+   * The fiftieth session's reviews: the scheduled run recorded no retention.run action (only its
+   * log lines said what it did), as a call of POST /api/v1/retention/run does. It now records one
+   * where it did something, as the caller retention-schedule; a run that did nothing is not
+   * recorded.
+   */
+  @Test
+  void shouldRecordTheScheduledRunThatDidSomethingAsARetentionRunAction() throws Exception {
+    retention(0).set("acme", 30, ADMIN);
+
+    Retention.RecordedRun scheduled = retention(0).runScheduled();
+
+    assertThat(scheduled.run().batches()).isNotEmpty();
+    long tombstoned =
+        scheduled.run().batches().stream().mapToLong(Retention.Applied::tombstoned).sum();
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'retention.run'"
+                    + " and caller_name = '"
+                    + Retention.SCHEDULE
+                    + "' and details ->> 'batches' = '"
+                    + scheduled.run().batches().size()
+                    + "' and details ->> 'tombstoned' = '"
+                    + tombstoned
+                    + "' and action_id = '"
+                    + scheduled.actionId()
+                    + "'"))
+        .as("the scheduled run, recorded as the action it names")
+        .isOne();
+
+    Retention.RecordedRun idle = retention(0).runScheduled();
+
+    assertThat(idle.run().batches()).isEmpty();
+    assertThat(idle.actionId()).as("a run that did nothing").isNull();
+    assertThat(count("select count(*) from api_action where action = 'retention.run'")).isOne();
     ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
     assertThat(whole.valid()).as(whole.summary()).isTrue();
   }

@@ -25,8 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import org.apache.avro.specific.SpecificRecord;
 import java.util.function.Consumer;
+import org.apache.avro.specific.SpecificRecord;
 import org.junit.jupiter.api.Test;
 
 class CanonicalJsonTest {

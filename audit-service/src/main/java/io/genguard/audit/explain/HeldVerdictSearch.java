@@ -10,7 +10,7 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * Finds held verdicts (REVIEW or BLOCK, the newest of their request) that have no recorded
+ * Finds held verdicts (REVIEW or BLOCK, the newest of their tenant's request) that have no recorded
  * explanation, in the order the audit chain recorded them, after a position in that chain. The
  * background explainer keeps the position it has handled up to, so each round reads only the
  * records appended since the last one. The search it replaced scanned every verdict ever stored on
@@ -43,7 +43,10 @@ public final class HeldVerdictSearch {
             + " where l.seq > ? and l.seq <= ? and l.event_type = 'ModerationVerdict'"
             + " and mv.decision <> 'RELEASE'"
             + " and not exists (select 1 from moderation_verdict newer"
-            + "   where newer.request_id = mv.request_id and newer.decided_at > mv.decided_at)"
+            // Two tenants may use one request id: another tenant's newer verdict does not stand
+            // for this one (before the fifty-first session it did, and this one went unexplained).
+            + "   where newer.request_id = mv.request_id and newer.tenant_id = mv.tenant_id"
+            + "   and newer.decided_at > mv.decided_at)"
             + " and not exists (select 1 from api_action a"
             + "   where a.action = '"
             + RecordedExplanations.ACTION

@@ -64,17 +64,6 @@ public final class RecordedExplanations {
   }
 
   /**
-   * Explains the newest verdict of a request to {@code caller} and records what it is shown.
-   *
-   * @return the body shown; null, with nothing recorded, while another explanation is computed
-   * @throws NotFoundException if the request has no verdict that the caller may see
-   */
-  public Map<String, Object> explain(String requestId, Caller caller) throws SQLException {
-    // The background explainer's: the newest verdict under the id, whichever tenant's.
-    return explain(requestId, caller, queries.recordedVerdict(requestId, caller.scope(null)));
-  }
-
-  /**
    * Explains the newest verdict of one tenant's request ({@code tenant}; null: the caller's own, or
    * for a caller of every tenant the only tenant with verdicts under the request id).
    *
@@ -87,6 +76,12 @@ public final class RecordedExplanations {
         requestId, caller, queries.recordedVerdictOfOne(requestId, caller.scope(tenant)));
   }
 
+  /**
+   * Explains the verdict found to {@code caller} and records what it is shown.
+   *
+   * @return the body shown; null, with nothing recorded, while another explanation is computed
+   * @throws NotFoundException if nothing was found (no verdict the caller may see)
+   */
   private Map<String, Object> explain(
       String requestId, Caller caller, Optional<AuditQueries.RecordedVerdict> found)
       throws SQLException {
@@ -322,7 +317,13 @@ public final class RecordedExplanations {
         return done;
       }
       try {
-        if (explain(candidate.requestId(), BACKGROUND) == null) {
+        // The newest verdict of the candidate's tenant under the id: before the fifty-first
+        // session the newest of any tenant's, so another tenant's verdict was explained instead.
+        if (explain(
+                candidate.requestId(),
+                BACKGROUND,
+                queries.recordedVerdict(candidate.requestId(), candidate.tenantId()))
+            == null) {
           return done; // a reviewer's explanation is running; the rest wait for the next round
         }
       } catch (RuntimeException e) {

@@ -21,8 +21,10 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Removes an erased request's output text from the stored bias reports that sampled it: a report
@@ -53,18 +55,29 @@ final class ReportRedaction {
    * Redacts the request's rows in every stored report; call in the erasure's transaction, with the
    * chain lock held.
    *
+   * @param onlyTenant the tenant whose records alone the erasure removes (a data subject's): two
+   *     tenants may use one request id, so another tenant's reports stay as they are, and in a
+   *     report of no tenant (or of this one) a row of the request whose verdict is another tenant's
+   *     keeps its text; a row naming no verdict, or a verdict the store does not know, loses it.
+   *     Null: every report's rows of the request (an erasure of the whole request). Before the
+   *     fifty-first session a tenant's erasure redacted every tenant's rows.
    * @return the ids of the reports whose text of the request was removed
    */
-  static List<String> redact(Connection connection, String requestId, Caller caller, Instant now)
+  static List<String> redact(
+      Connection connection, String requestId, String onlyTenant, Caller caller, Instant now)
       throws SQLException {
+    Set<String> othersVerdicts = othersVerdicts(connection, requestId, onlyTenant);
     List<String> redacted = new ArrayList<>();
     List<String[]> found = new ArrayList<>();
     try (PreparedStatement select =
         connection.prepareStatement(
             "select report_id, tenant_id from bias_report where body_json -> 'rows' @>"
                 + " jsonb_build_array(jsonb_build_object('requestId', ?::text))"
+                + " and (?::text is null or tenant_id is null or tenant_id = ?)"
                 + " order by created_at, report_id for update")) {
       select.setString(1, requestId);
+      select.setString(2, onlyTenant);
+      select.setString(3, onlyTenant);
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
           found.add(new String[] {rs.getString(1), rs.getString(2)});
@@ -74,7 +87,8 @@ final class ReportRedaction {
     // One report's bodies in the heap at a time.
     for (String[] report : found) {
       JsonNode body = parse(ReportBodies.read(connection, report[0], BiasReports.Format.JSON));
-      if (!withoutText(body, requestId)) {
+      Set<String> keptVerdicts = new HashSet<>();
+      if (!withoutText(body, requestId, othersVerdicts, keptVerdicts)) {
         continue;
       }
       String json = CanonicalJson.write(body);
@@ -83,7 +97,8 @@ final class ReportRedaction {
           withoutHtmlText(
               ReportBodies.read(connection, report[0], BiasReports.Format.HTML),
               requestId,
-              "erased");
+              "erased",
+              keptVerdicts);
       rewrite(connection, report[0], json, html);
       ActionLog.Action action = ActionLog.Action.of(ACTION, report[1], null, report[0]);
       action
@@ -95,8 +110,32 @@ final class ReportRedaction {
       ActionLog.record(connection, caller, action, now);
       redacted.add(report[0]);
     }
-    redactBiasAuditReports(connection, requestId, redacted);
+    redactBiasAuditReports(connection, requestId, othersVerdicts, redacted);
     return redacted;
+  }
+
+  /**
+   * The verdicts under the request id of tenants other than {@code onlyTenant} (none when it is
+   * null): their rows in a report keep their texts.
+   */
+  private static Set<String> othersVerdicts(
+      Connection connection, String requestId, String onlyTenant) throws SQLException {
+    Set<String> verdicts = new HashSet<>();
+    if (onlyTenant == null) {
+      return verdicts;
+    }
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select verdict_id from moderation_verdict where request_id = ? and tenant_id <> ?")) {
+      select.setString(1, requestId);
+      select.setString(2, onlyTenant);
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          verdicts.add(rs.getString(1));
+        }
+      }
+    }
+    return verdicts;
   }
 
   /** Stores a report's changed JSON (its pieces and its jsonb copy) and HTML. */
@@ -109,7 +148,8 @@ final class ReportRedaction {
 
   /** The bias-audit feature's stored reports, when its schema is in this database. */
   private static void redactBiasAuditReports(
-      Connection connection, String requestId, List<String> redacted) throws SQLException {
+      Connection connection, String requestId, Set<String> othersVerdicts, List<String> redacted)
+      throws SQLException {
     try (PreparedStatement exists =
             connection.prepareStatement("select to_regclass('bias_audit.report') is not null");
         ResultSet rs = exists.executeQuery()) {
@@ -133,7 +173,7 @@ final class ReportRedaction {
     }
     for (String[] report : found) {
       JsonNode document = parse(report[1]);
-      if (!withoutText(document, requestId)) {
+      if (!withoutText(document, requestId, othersVerdicts, new HashSet<>())) {
         continue;
       }
       String text;
@@ -158,18 +198,38 @@ final class ReportRedaction {
     }
   }
 
-  /** Sets the text of the request's rows to null; whether one had a text. */
-  private static boolean withoutText(JsonNode report, String requestId) {
+  /**
+   * Sets the text of the request's rows to null, except those of a verdict in {@code
+   * othersVerdicts}; whether one had a text. {@code keptVerdicts} gets the verdict ids, as the HTML
+   * report shows them ({@link #shortId}), of the rows kept and of none removed.
+   */
+  private static boolean withoutText(
+      JsonNode report, String requestId, Set<String> othersVerdicts, Set<String> keptVerdicts) {
     boolean changed = false;
+    Set<String> removed = new HashSet<>();
     for (JsonNode row : report.path("rows")) {
-      if (row instanceof ObjectNode fields
-          && requestId.equals(row.path("requestId").asText(null))
-          && row.hasNonNull("text")) {
+      if (!(row instanceof ObjectNode fields)
+          || !requestId.equals(row.path("requestId").asText(null))) {
+        continue;
+      }
+      String verdictId = row.path("verdictId").asText(null);
+      if (verdictId != null && othersVerdicts.contains(verdictId)) {
+        keptVerdicts.add(shortId(verdictId));
+        continue;
+      }
+      removed.add(shortId(verdictId));
+      if (row.hasNonNull("text")) {
         fields.putNull("text");
         changed = true;
       }
     }
+    keptVerdicts.removeAll(removed);
     return changed;
+  }
+
+  /** A verdict id as bias-audit's HtmlReportWriter shows it: its first 13 characters. */
+  private static String shortId(String id) {
+    return id == null ? "" : id.length() > 13 ? id.substring(0, 13) + "\u2026" : id;
   }
 
   /**
@@ -178,6 +238,15 @@ final class ReportRedaction {
    * null, saying {@code note}; one pass over the page.
    */
   static String withoutHtmlText(String html, String requestId, String note) {
+    return withoutHtmlText(html, requestId, note, Set.of());
+  }
+
+  /**
+   * As {@link #withoutHtmlText(String, String, String)}, except the rows whose verdict cell (the
+   * third, {@code <td><code>ID</code></td>}) shows one of {@code keptVerdicts}.
+   */
+  static String withoutHtmlText(
+      String html, String requestId, String note, Set<String> keptVerdicts) {
     String start = requestId == null ? "<tr id=\"r-" : "<tr id=\"r-" + escape(requestId) + "\"";
     StringBuilder out = new StringBuilder(html.length());
     int from = 0;
@@ -188,7 +257,9 @@ final class ReportRedaction {
         break;
       }
       int cell = html.lastIndexOf("</td><td", end);
-      if (cell > row && html.startsWith("</td><td>", cell)) {
+      if (!keptVerdicts.isEmpty() && keptVerdicts.contains(verdictCell(html, row, end))) {
+        out.append(html, from, end);
+      } else if (cell > row && html.startsWith("</td><td>", cell)) {
         out.append(html, from, cell).append("</td><td class=\"note\">").append(note);
       } else {
         out.append(html, from, end);
@@ -196,6 +267,28 @@ final class ReportRedaction {
       from = end;
     }
     return out.append(html, from, html.length()).toString();
+  }
+
+  /**
+   * The unescaped text of the verdict cell of the row between {@code row} and {@code end}, as
+   * HtmlReportWriter writes it (the third cell, a code element); null when it has none.
+   */
+  private static String verdictCell(String html, int row, int end) {
+    int first = html.indexOf("<td><code>", row);
+    int second = first < 0 ? -1 : html.indexOf("<td><code>", first + 1);
+    int close = second < 0 ? -1 : html.indexOf("</code>", second);
+    if (close < 0 || close > end) {
+      return null;
+    }
+    return unescape(html.substring(second + "<td><code>".length(), close));
+  }
+
+  private static String unescape(String text) {
+    return text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
   }
 
   /** What the HTML report's text cells say once retention removed their texts. */

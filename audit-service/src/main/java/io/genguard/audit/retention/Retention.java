@@ -1300,7 +1300,8 @@ public final class Retention {
             tellTheGate(
                 connection, requestId, gateTenant(erasedTenants, tenant), onlyTenant, null, now);
             List<String> retracted = retract(connection, released, actionIds, now);
-            List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
+            List<String> reports =
+                ReportRedaction.redact(connection, requestId, onlyTenant, caller, now);
             return new Erased(
                 requestId, tenant, 0, null, versionOne, now, copies, retracted, reports);
           }
@@ -1310,16 +1311,10 @@ public final class Retention {
           // outbox is sending now is left to it rather than waited for under the chain lock (the
           // outbox holds its rows while Kafka acknowledges them, up to 35 s): it went out as the
           // erasure began, and if Kafka did not take it, the outbox drops it, as it drops every
-          // decision of an erased request (ReviewOutbox#publishPending).
-          try (PreparedStatement outbox =
-              connection.prepareStatement(
-                  "delete from review_outbox where review_id in (select review_id from"
-                      + " review_outbox where request_id = ? and topic = '"
-                      + Topics.REVIEW_DECISIONS.name()
-                      + "' for update skip locked)")) {
-            outbox.setString(1, requestId);
-            outbox.executeUpdate();
-          }
+          // decision an erasure reaches (ReviewOutbox#publishPending).
+          // A data subject's erasure drops its tenant's decisions only (two tenants may use one
+          // request id); the whole request's erasure, every tenant's.
+          ReviewOutbox.dropDecisionsOfErased(connection, requestId, onlyTenant);
           ObjectNode payload = JsonNodeFactory.instance.objectNode();
           payload.put("scope", "REQUEST");
           payload.put("tenantId", tenant);
@@ -1351,7 +1346,8 @@ public final class Retention {
               retentionSeq,
               now);
           List<String> retracted = retract(connection, released, actionIds, now);
-          List<String> reports = ReportRedaction.redact(connection, requestId, caller, now);
+          List<String> reports =
+              ReportRedaction.redact(connection, requestId, onlyTenant, caller, now);
           return new Erased(
               requestId,
               tenant,

@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * publisher sends it afterwards, marking it published only once the broker acknowledged it. A crash
  * between send and mark re-sends the same event (same event id), which the release gate ignores for
  * a request it already decided and the audit store records once. A review decision of a request
- * erased after the decision was committed is dropped, not sent (erased content is not released).
+ * erased after the decision was committed is dropped, not sent (erased content is not released); an
+ * erasure of one tenant's records under a request id (a data subject's) drops that tenant's
+ * decisions only.
  */
 public final class ReviewOutbox implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReviewOutbox.class);
@@ -76,6 +78,62 @@ public final class ReviewOutbox implements AutoCloseable {
       row.setObject(4, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
       row.setString(5, topic(topic.name()));
       row.executeUpdate();
+    }
+  }
+
+  /**
+   * Deletes the review decisions of {@code requestId} in the outbox that an erasure of {@code
+   * tenant}'s records under it reaches (null: every tenant's, an erasure of the whole request), in
+   * the erasure's transaction. Two tenants may use one request id: a data subject's erasure (one
+   * tenant's) drops that tenant's decisions only; before the fifty-first session it dropped every
+   * tenant's. A row another publisher is sending is skipped (see {@link #publishPending}).
+   *
+   * @return how many were deleted
+   */
+  public static int dropDecisionsOfErased(Connection connection, String requestId, String tenant)
+      throws SQLException {
+    List<String> ids = new ArrayList<>();
+    try (PreparedStatement select =
+        connection.prepareStatement(
+            "select review_id, payload from review_outbox where request_id = ? and topic = ?"
+                + " for update skip locked")) {
+      select.setString(1, requestId);
+      select.setString(2, Topics.REVIEW_DECISIONS.name());
+      try (ResultSet rs = select.executeQuery()) {
+        while (rs.next()) {
+          if (erasedFor(rs.getBytes(2), tenant)) {
+            ids.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    return delete(connection, ids);
+  }
+
+  /**
+   * Whether an erasure of {@code erasedTenant}'s records (null: the whole request's) reaches a
+   * review decision: the decision's tenant is the erased one, or it cannot be read (then it is not
+   * sent: erased content is not released).
+   */
+  static boolean erasedFor(byte[] payload, String erasedTenant) {
+    if (erasedTenant == null) {
+      return true;
+    }
+    try {
+      return erasedTenant.equals(Topics.REVIEW_DECISIONS.codec().decode(payload).getTenantId());
+    } catch (RuntimeException e) {
+      return true;
+    }
+  }
+
+  private static int delete(Connection connection, List<String> ids) throws SQLException {
+    if (ids.isEmpty()) {
+      return 0;
+    }
+    try (PreparedStatement delete =
+        connection.prepareStatement("delete from review_outbox where review_id = any(?)")) {
+      delete.setArray(1, connection.createArrayOf("text", ids.toArray()));
+      return delete.executeUpdate();
     }
   }
 
@@ -144,27 +202,42 @@ public final class ReviewOutbox implements AutoCloseable {
         // not released): the erasure deletes those it finds, and leaves those another publisher
         // was sending then rather than wait for Kafka under the chain lock; if Kafka did not take
         // them, they go here.
+        // An erasure of one tenant's records (a data subject's, request_erasure naming the
+        // tenant) reaches that tenant's decisions only: two tenants may use one request id.
+        List<String> dropped = new ArrayList<>();
         try (PreparedStatement erased =
             connection.prepareStatement(
-                "delete from review_outbox where review_id in (select o.review_id from"
-                    + " review_outbox o where o.published_at is null and o.topic = ?"
-                    + " and exists (select 1 from request_erasure e"
-                    + " where e.request_id = o.request_id) for update skip locked)")) {
+                "select o.review_id, o.payload, e.tenant_id from review_outbox o"
+                    + " join request_erasure e on e.request_id = o.request_id"
+                    + " where o.published_at is null and o.topic = ? for update of o skip locked")) {
           erased.setString(1, Topics.REVIEW_DECISIONS.name());
-          erased.executeUpdate();
+          try (ResultSet rs = erased.executeQuery()) {
+            while (rs.next()) {
+              if (erasedFor(rs.getBytes(2), rs.getString(3))) {
+                dropped.add(rs.getString(1));
+              }
+            }
+          }
         }
+        delete(connection, dropped);
         List<String> ids = new ArrayList<>();
         List<Future<RecordMetadata>> sends = new ArrayList<>();
+        int looked = 0;
         try (PreparedStatement select =
             connection.prepareStatement(
-                "select review_id, request_id, payload, topic from review_outbox o"
-                    + " where published_at is null and not (topic = ? and exists (select 1 from"
-                    + " request_erasure e where e.request_id = o.request_id))"
-                    + " order by created_at limit ? for update skip locked")) {
+                "select o.review_id, o.request_id, o.payload, o.topic, e.request_id is not null,"
+                    + " e.tenant_id from review_outbox o left join request_erasure e"
+                    + " on o.topic = ? and e.request_id = o.request_id"
+                    + " where o.published_at is null"
+                    + " order by o.created_at limit ? for update of o skip locked")) {
           select.setString(1, Topics.REVIEW_DECISIONS.name());
           select.setInt(2, BATCH);
           try (ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
+              looked++;
+              if (rs.getBoolean(5) && erasedFor(rs.getBytes(3), rs.getString(6))) {
+                continue; // erased since the delete above: dropped next round, not sent
+              }
               ids.add(rs.getString(1));
               sends.add(
                   producer.send(
@@ -197,7 +270,7 @@ public final class ReviewOutbox implements AutoCloseable {
         }
         connection.commit();
         published.addAndGet(acknowledged.size());
-        return ids.size();
+        return looked;
       } catch (SQLException | RuntimeException | InterruptedException e) {
         connection.rollback();
         throw e;

@@ -1048,7 +1048,7 @@ class RetentionITCase {
             erasedMeanwhile,
             Clock.fixed(NOW, ZoneOffset.UTC));
 
-    Map<String, Object> shown = explanations.explain("acme-old", ADMIN);
+    Map<String, Object> shown = explanations.explain("acme-old", null, ADMIN);
 
     assertThat(shown.get("status")).isEqualTo("NOT_EXPLAINED");
     assertThat(shown.toString()).doesNotContain("leakedword");

@@ -1,0 +1,333 @@
+package io.genguard.audit.retention;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.bias.BiasReports;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.ChainVerifier;
+import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.audit.persistence.Transactions;
+import io.genguard.audit.review.ReviewOutbox;
+import io.genguard.audit.security.Caller;
+import io.genguard.audit.security.Role;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationOutput;
+import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ModerationVerdict;
+import io.genguard.events.v1.ReviewAction;
+import io.genguard.events.v1.ReviewDecision;
+import io.genguard.schemas.EventIds;
+import io.genguard.schemas.TopicProvisioner;
+import io.genguard.schemas.Topics;
+import io.genguard.testsupport.IntegrationInfrastructure;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * A data subject's erasure (acme's user u-1) of a request id that beta uses too: beta's output and
+ * verdict under the same id (its own ids) stay, and so must beta's texts in the stored bias reports
+ * and beta's review decisions waiting in the outbox.
+ */
+class SharedRequestIdErasureITCase {
+  private static final Instant RECENTLY = Instant.parse("2026-11-20T09:00:00Z");
+  private static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+  private static final Caller ADMIN = new Caller("admin01", "ada", Role.ADMIN, null);
+  private static final String REQUEST = "shared-subject";
+  private static final String BETA_VERDICT = EventIds.nameBased("verdict", REQUEST, "beta");
+  private static final String BETA_OUTPUT = EventIds.nameBased("output", REQUEST, "beta");
+
+  private AuditDatabase database;
+
+  @BeforeEach
+  void acmesAndBetasRecordsUnderOneRequestId(TestInfo test) throws Exception {
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    database =
+        AuditDatabase.connect(
+            infra.createDatabase("shared_erasure_", test),
+            infra.jdbcUser(),
+            infra.jdbcPassword(),
+            2);
+    AuditWriter writer =
+        new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    List<IncomingEvent> story = new ArrayList<>(AuditEvents.story(acme()));
+    GenerationRequest request = (GenerationRequest) story.get(0).event();
+    story.set(
+        0,
+        AuditEvents.incoming(
+            Topics.GENERATION_REQUESTS.name(),
+            GenerationRequest.newBuilder(request)
+                .setAttributes(Map.of("userId", "u-1", "source", "app"))
+                .build()));
+    writer.write(story);
+    Scenario beta =
+        Scenario.of(REQUEST, "beta", Decision.REVIEW, RECENTLY.plusSeconds(5))
+            .withText("Beta's own output.");
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.GENERATION_OUTPUTS.name(),
+                GenerationOutput.newBuilder(AuditEvents.output(beta))
+                    .setEventId(EventIds.nameBased("output-event", REQUEST, "beta"))
+                    .setOutputId(BETA_OUTPUT)
+                    .build()),
+            AuditEvents.incoming(
+                Topics.MODERATION_VERDICTS.name(),
+                ModerationVerdict.newBuilder(AuditEvents.verdict(beta))
+                    .setEventId(EventIds.nameBased("verdict-event", REQUEST, "beta"))
+                    .setVerdictId(BETA_VERDICT)
+                    .setOutputId(BETA_OUTPUT)
+                    .build())));
+  }
+
+  @AfterEach
+  void close() {
+    database.close();
+  }
+
+  private static Scenario acme() {
+    return Scenario.of(REQUEST, "acme", Decision.REVIEW, RECENTLY);
+  }
+
+  private Retention retention() {
+    return new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0, 3);
+  }
+
+  private void eraseAcmesSubject() throws Exception {
+    Retention.SubjectErased erased =
+        retention().eraseSubject("acme", "userId", "u-1", "DSR-2026-51", ADMIN);
+    assertThat(erased.erased()).extracting(Retention.Erased::requestId).containsExactly(REQUEST);
+    assertThat(
+            count(
+                "select count(*) from moderation_verdict where verdict_id = '"
+                    + BETA_VERDICT
+                    + "'"))
+        .as("beta's verdict stays")
+        .isEqualTo(1);
+  }
+
+  /**
+   * A report of no tenant sampled both tenants' outputs under the id, and beta's own report sampled
+   * beta's: acme's erasure removes acme's row's text alone. It removed every row of the request id
+   * in every report, beta's own report included (fails without the fix).
+   */
+  @Test
+  void shouldRemoveFromTheBiasReportsOnlyTheTextsOfTheErasedTenantsRows() throws Exception {
+    saveReport("everyone", null, true);
+    saveReport("beta-only", "beta", false);
+
+    eraseAcmesSubject();
+
+    JsonNode rows = new ObjectMapper().readTree(body("everyone", "JSON")).path("rows");
+    assertThat(rows.get(0).path("text").isNull()).as("acme's row loses its text").isTrue();
+    assertThat(rows.get(1).path("text").asText()).as("beta's keeps it").isEqualTo("BETA-TEXT");
+    assertThat(body("everyone", "HTML"))
+        .doesNotContain("ACME-TEXT")
+        .contains("<td>BETA-TEXT</td></tr>")
+        .contains("<td class=\"note\">erased</td></tr>");
+    assertThat(body("beta-only", "JSON")).contains("BETA-TEXT");
+    assertThat(body("beta-only", "HTML")).contains("<td>BETA-TEXT</td></tr>");
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'bias_report.redact'"
+                    + " and target = 'beta-only'"))
+        .as("beta's report was not redacted")
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'bias_report.redact'"
+                    + " and target = 'everyone'"))
+        .isEqualTo(1);
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+  }
+
+  /**
+   * Review decisions of both tenants waiting in the outbox when acme's subject is erased: acme's
+   * goes, beta's stays to be sent. The erasure deleted every decision under the request id (fails
+   * without the fix).
+   */
+  @Test
+  void shouldDropOnlyTheErasedTenantsPendingReviewDecisions() throws Exception {
+    enqueueDecision("acme", acme().outputId(), acme().verdictId());
+    enqueueDecision("beta", BETA_OUTPUT, BETA_VERDICT);
+
+    eraseAcmesSubject();
+
+    assertThat(decisionsInOutbox()).containsExactly("beta");
+  }
+
+  /**
+   * Decisions committed after acme's subject erasure (made on what the reviewers read before it):
+   * the outbox publisher drops acme's and sends beta's. It dropped every decision of a request id
+   * with an erasure on record, whichever tenant's (fails without the fix).
+   */
+  @Test
+  void shouldSendAnotherTenantsDecisionOfARequestIdWhoseSubjectWasErased() throws Exception {
+    eraseAcmesSubject();
+    enqueueDecision("acme", acme().outputId(), acme().verdictId());
+    enqueueDecision("beta", BETA_OUTPUT, BETA_VERDICT);
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    TopicProvisioner.provisionCatalogue(infra.kafkaClientProperties(), 2, (short) 1);
+
+    try (ReviewOutbox outbox =
+        new ReviewOutbox(
+            database.dataSource(),
+            infra.kafkaClientProperties(),
+            Clock.systemUTC(),
+            Duration.ofSeconds(1))) {
+      outbox.publishPending();
+    }
+
+    assertThat(decisionsInOutbox()).as("acme's is dropped").containsExactly("beta");
+    assertThat(
+            count(
+                "select count(*) from review_outbox where topic = 'review.decisions'"
+                    + " and published_at is not null"))
+        .as("beta's was sent")
+        .isEqualTo(1);
+  }
+
+  private void enqueueDecision(String tenant, String outputId, String verdictId) throws Exception {
+    String reviewId = EventIds.nameBased("review", REQUEST, tenant);
+    ReviewDecision decision =
+        ReviewDecision.newBuilder()
+            .setEventId(EventIds.nameBased("review-decision", reviewId))
+            .setReviewId(reviewId)
+            .setRequestId(REQUEST)
+            .setOutputId(outputId)
+            .setTenantId(tenant)
+            .setAction(ReviewAction.APPROVE)
+            .setReviewer("rita")
+            .setNote("")
+            .setDecidedAt(NOW)
+            .setVerdictId(verdictId)
+            .build();
+    Transactions.inTransaction(
+        database.dataSource(),
+        connection -> {
+          ReviewOutbox.enqueue(
+              connection, reviewId, REQUEST, Topics.REVIEW_DECISIONS, decision, NOW);
+          return null;
+        });
+  }
+
+  /** The tenants of the review decisions in the outbox, in tenant order. */
+  private List<String> decisionsInOutbox() throws Exception {
+    List<String> tenants = new ArrayList<>();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                "select payload from review_outbox where topic = 'review.decisions'")) {
+      while (rs.next()) {
+        tenants.add(Topics.REVIEW_DECISIONS.codec().decode(rs.getBytes(1)).getTenantId());
+      }
+    }
+    tenants.sort(null);
+    return tenants;
+  }
+
+  /**
+   * A report whose rows are, as bias-audit writes them, acme's (when {@code withAcme}) and beta's
+   * sample under the shared request id, each with its verdict id and text.
+   */
+  private void saveReport(String reportId, String tenant, boolean withAcme) throws Exception {
+    StringBuilder html = new StringBuilder("<html><h2>Rows</h2><table>");
+    StringBuilder rows = new StringBuilder();
+    if (withAcme) {
+      html.append(htmlRow(0, acme().verdictId(), "ACME-TEXT"));
+      rows.append(jsonRow(acme().verdictId(), "ACME-TEXT")).append(',');
+    }
+    html.append(htmlRow(1, BETA_VERDICT, "BETA-TEXT")).append("</table></html>");
+    rows.append(jsonRow(BETA_VERDICT, "BETA-TEXT"));
+    JsonNode body =
+        new ObjectMapper()
+            .readTree(
+                "{\"groups\":[{\"group\":\"A\",\"n\":2,\"unsafeRate\":0.5}],\"rows\":["
+                    + rows
+                    + "]}");
+    new BiasReports(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC))
+        .save(
+            new BiasReports.NewReport(
+                reportId,
+                null,
+                tenant,
+                "Report " + reportId,
+                "CAMPAIGN",
+                null,
+                null,
+                null,
+                null,
+                body,
+                "group,n,unsafeRate\nA,2,0.5\n",
+                html.toString()),
+            ADMIN);
+  }
+
+  private static String jsonRow(String verdictId, String text) {
+    return "{\"requestId\":\""
+        + REQUEST
+        + "\",\"verdictId\":\""
+        + verdictId
+        + "\",\"unsafeScore\":0.5,\"text\":\""
+        + text
+        + "\"}";
+  }
+
+  /** A row as bias-audit's HtmlReportWriter writes it: its verdict id cut to 13 characters. */
+  private static String htmlRow(int index, String verdictId, String text) {
+    return "<tr id=\"r-"
+        + REQUEST
+        + "\"><td>"
+        + index
+        + "</td><td><code>"
+        + REQUEST
+        + "</code></td><td><code>"
+        + verdictId.substring(0, 13)
+        + "\u2026</code></td><td>REVIEW</td><td>0.500</td><td>hate</td><td>term</td><td>"
+        + text
+        + "</td></tr>";
+  }
+
+  private String body(String reportId, String format) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select string_agg(body, '' order by piece) from bias_report_piece"
+                    + " where report_id = ? and format = ?")) {
+      query.setString(1, reportId);
+      query.setString(2, format);
+      try (ResultSet rs = query.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  private long count(String sql) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement();
+        ResultSet rs = statement.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}

@@ -604,7 +604,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     if (entry.state() == GateEntry.State.ERASED && entry.outputId() == null) {
       // Erased before its output came: quarantined without the text, like a held one. The marker
       // keeps no cause (the store's format predates it), so the reason names both.
-      publish(requestId, entry, erased(requestId, output, null, null), output.getOutputId());
+      String key = erasedKey(requestId, entry, output);
+      GateEntry own = key.equals(requestId) ? entry : entry.erased(clock.millis(), null);
+      publish(key, own, erased(key, output, null, null), output.getOutputId());
       return;
     }
     if (keepsForgedOut
@@ -665,6 +667,23 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       return;
     }
     decideIfComplete(requestId, entry.withOutput(output.getOutputId(), bytes, now));
+  }
+
+  /**
+   * The store key under which {@code output}, erased before it came, is quarantined: the key it
+   * found ({@code key}), or from format 4, where that is an erased marker under the request id
+   * alone whose tenant is unknown (a tenantless erasure's, which erased every tenant's records of
+   * the request), the output's tenant's own key, so that the marker stays for every other tenant's
+   * output, each of which gets its own outcome (its event id with its tenant), instead of finding
+   * the first one's decision.
+   */
+  private String erasedKey(String key, GateEntry marker, GenerationOutput output) {
+    if (stateFormat < TENANT_KEYED_FORMAT
+        || !key.equals(output.getRequestId())
+        || marker.requestTenant() != null) {
+      return key;
+    }
+    return key + TENANT_SEPARATOR + output.getTenantId();
   }
 
   /**
@@ -1377,15 +1396,15 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
       eraseUnkeyable(requestId, notice);
       return;
     }
-    // A notice without its tenant (a request the audit service knows only from dead letters), or
-    // with ids that make no key (never dead-lettered: an erasure must not be lost), erases every
-    // tenant's entry under the request id (erasing is the safe direction), and
-    // where there is none, a marker under the request id alone, which every tenant's records of
-    // the request find (see storeKey), as before.
+    // A notice without its tenant (a request the audit service knows only from dead letters, or an
+    // administrator's erasure of every tenant's), or with ids that make no key (never
+    // dead-lettered: an erasure must not be lost), erases every tenant's entry under the request id
+    // (erasing is the safe direction), and the entry under the request id alone, or where there is
+    // none a marker there, which the records of every tenant without an entry of its own find (see
+    // storeKey), so that a tenant whose records come later is erased too: each tenant's output
+    // that finds the marker gets its own outcome (see erasedKey).
     List<String> keys = new ArrayList<>();
-    if (store.get(requestId) != null) {
-      keys.add(requestId);
-    }
+    keys.add(requestId);
     // range's upper bound is inclusive: the request id followed by U+0002 is another request's
     // key, so only keys that start with the request id and the separator are this request's.
     String prefix = requestId + TENANT_SEPARATOR;
@@ -1397,9 +1416,6 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
           keys.add(key);
         }
       }
-    }
-    if (keys.isEmpty()) {
-      keys.add(requestId);
     }
     keys.forEach(key -> erase(key, notice));
   }
@@ -1716,9 +1732,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * The tenant the event ids of what the gate writes for the entry under store key {@code key} are
    * made with, or null: without. From format 4 the tenant, so that two tenants' outcomes under one
    * request id are two events; but an entry under the request id alone (an earlier gate's, kept
-   * through the upgrade, or a marker a tenantless erasure left) is decided as before the upgrade,
-   * and its outcomes and restatements keep the ids a format-3 gate gives them: a hold written again
-   * or a decision restated after the upgrade is the same event the audit service has (it dedups by
+   * through the upgrade, or an erased marker of a known tenant; an output that finds a marker of no
+   * tenant is quarantined under its own key, see erasedKey) is decided as before the upgrade, and
+   * its outcomes and restatements keep the ids a format-3 gate gives them: a hold written again or
+   * a decision restated after the upgrade is the same event the audit service has (it dedups by
    * event id), not a second hold or decision.
    */
   private String idTenant(String key, String requestId, String tenant) {

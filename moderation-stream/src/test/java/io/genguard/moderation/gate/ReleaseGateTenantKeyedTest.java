@@ -11,6 +11,7 @@ import io.genguard.events.v1.ErasureCause;
 import io.genguard.events.v1.ErasureNotice;
 import io.genguard.events.v1.GateBasis;
 import io.genguard.events.v1.GateDecisionRestated;
+import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.events.v1.ModerationVerdict;
@@ -410,6 +411,93 @@ class ReleaseGateTenantKeyedTest {
         .singleElement()
         .extracting(ReleaseGateOutcome::getBasis)
         .isEqualTo(GateBasis.ERASURE);
+  }
+
+  /**
+   * A review's finding (fifty-first session): a tenantless erasure notice left the marker under the
+   * request id alone only where no entry of the id was kept, so a tenant with no entry yet (acme's
+   * entry was kept) got a fresh entry of its own and its output was released.
+   */
+  @Test
+  void shouldQuarantineATenantWithoutAnEntryWhenATenantlessErasureFoundAnothers() {
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    GenerationOutput acme = output("r-erased-id", "Acme's text.");
+    sendRequest(acme.getRequestId(), "acme");
+    send(acme);
+    sendErasure("r-erased-id", "");
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name()))
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .containsExactly("acme");
+
+    GenerationOutput beta = underTenant(acme, "beta", "Beta's text, after the id was erased.");
+    sendRequest(beta.getRequestId(), "beta");
+    send(beta);
+    send(verdict(beta, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name()))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getTenantId()).isEqualTo("beta");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
+              assertThat(outcome.getText()).isEmpty();
+            });
+  }
+
+  /**
+   * A tenantless erasure that found no entry leaves one marker under the request id alone: the
+   * first tenant's output was quarantined there and the entry became final, so a second tenant's
+   * output under the id was only restated (the same output id) or ignored (another), never getting
+   * an outcome of its own. Each tenant's output gets its own quarantine, with its tenant's event
+   * id.
+   */
+  @Test
+  void shouldQuarantineEveryTenantsOutputUnderAnIdErasedWithoutATenant() {
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    sendErasure("r-marker", "");
+    GenerationOutput acme = output("r-marker", "Acme's text.");
+    GenerationOutput globex = underTenant(acme, "globex", "Globex's text.");
+    GenerationOutput initech =
+        GenerationOutput.newBuilder(underTenant(acme, "initech", "Initech's text."))
+            .setOutputId("initech-own-output")
+            .build();
+    send(acme);
+    send(globex);
+    send(initech);
+    send(verdict(globex, Decision.RELEASE));
+    send(verdict(initech, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    List<ReleaseGateOutcome> quarantined = decode(Topics.CONTENT_QUARANTINED.name());
+    assertThat(quarantined)
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .containsExactly("acme", "globex", "initech");
+    assertThat(quarantined)
+        .allSatisfy(
+            outcome -> {
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
+              assertThat(outcome.getText()).isEmpty();
+              assertThat(outcome.getEventId())
+                  .isEqualTo(
+                      io.genguard.schemas.EventIds.nameBased(
+                          "gate",
+                          "r-marker",
+                          outcome.getTenantId(),
+                          GateOutcome.QUARANTINED.name(),
+                          GateBasis.ERASURE.name(),
+                          ""));
+            });
+
+    // A copy of globex's output is restated from globex's own outcome.
+    send(globex);
+    assertThat(restated())
+        .singleElement()
+        .satisfies(
+            restatement -> {
+              assertThat(restatement.getTenantId()).isEqualTo("globex");
+              assertThat(restatement.getOutcomeEventId())
+                  .isEqualTo(quarantined.get(1).getEventId());
+            });
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name())).isEmpty();
   }
 
   @Test

@@ -81,8 +81,9 @@ final class AuditRetractCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "Request ids to take down, one a line ('-' reads standard input): a bare id, an id and"
-              + " its tenant (requestId,tenantId), or a JSON object with requestId (and tenantId,"
-              + " the tenant whose release comes down). Lines of `audit what-if --json` count"
+              + " its tenant (requestId,tenantId; neither holds a comma, so a line with two is"
+              + " refused), or a JSON object with requestId (and tenantId, the tenant whose"
+              + " release comes down). Lines of `audit what-if --json` count"
               + " only where the candidate policy would hold what was released (CHANGED from"
               + " RELEASE to REVIEW or BLOCK); its summary line is passed over. Blank lines and #"
               + " comments too.")
@@ -473,12 +474,14 @@ final class AuditRetractCommand implements Callable<Integer> {
         continue;
       }
       if (!entry.startsWith("{")) {
-        int comma = entry.indexOf(',');
+        // Read from the last comma: neither a request id nor a tenant id holds one, so a line
+        // with two is refused for its request part, the one a comma cannot stand in.
+        int comma = entry.lastIndexOf(',');
         releases.add(
             comma < 0
                 ? new Retractions.Selected(requireId(entry, where), null)
                 : new Retractions.Selected(
-                    requireId(entry.substring(0, comma).strip(), where),
+                    requireLineId(entry.substring(0, comma).strip(), where),
                     requireTenant(entry.substring(comma + 1).strip(), where)));
         continue;
       }
@@ -538,6 +541,21 @@ final class AuditRetractCommand implements Callable<Integer> {
               + ")");
     }
     return tenantId;
+  }
+
+  /** The request part of a {@code REQUEST,TENANT} line, refused with why where it holds a comma. */
+  private static String requireLineId(String id, String where) {
+    if (id.indexOf(',') >= 0) {
+      String shown = id.length() > 40 ? id.substring(0, 40) + "..." : id;
+      throw new IllegalArgumentException(
+          where
+              + ": '"
+              + shown.replaceAll("\\p{Cntrl}", "?")
+              + "' holds a comma, and a request id holds none (1-128 letters, digits, '.', '_',"
+              + " ':' or '-') nor does a tenant id: a line is REQUEST or REQUEST,TENANT, or a"
+              + " JSON object {\"requestId\": ..., \"tenantId\": ...}");
+    }
+    return requireId(id, where);
   }
 
   private static String requireId(String id, String where) {

@@ -63,8 +63,12 @@ class AuditRetractIdsTest {
             new Retractions.Selected("req-3", null));
     assertThatThrownBy(() -> AuditRetractCommand.parse("req-1,\n", "ids.txt"))
         .hasMessageContaining("ids.txt line 1: '' is not a tenant id");
+    // Neither a request id nor a tenant id holds a comma: a line with two is refused as such,
+    // read from its last comma (reported by the fiftieth session), not as a tenant 'a,b'.
     assertThatThrownBy(() -> AuditRetractCommand.parse("req-1,a,b\n", "ids.txt"))
-        .hasMessageContaining("ids.txt line 1: 'a,b' is not a tenant id");
+        .hasMessageContaining("ids.txt line 1: 'req-1,a' holds a comma")
+        .hasMessageContaining("a request id holds none")
+        .hasMessageContaining("{\"requestId\"");
     assertThatThrownBy(
             () -> AuditRetractCommand.parse("{\"requestId\": \"r\", \"tenantId\": 7}", "ids.txt"))
         .hasMessageContaining("ids.txt line 1: tenantId is not a string");

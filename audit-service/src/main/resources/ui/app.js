@@ -730,12 +730,15 @@
     const readVerdict = queued ? queued.verdictId : item.verdictId;
     const decide = (action) => async () => {
       approve.disabled = reject.disabled = true;
+      // The page the decision is made on, taken before the POST: a reviewer may move on while it
+      // is on its way, and the gate is then not waited for on the page they moved to.
+      const page = location.hash;
       try {
         await api('/api/v1/reviews/' + encodeURIComponent(story.requestId) + '/' + action
           + itemTenant(story.tenantId),
           { method: 'POST', body: { note: note.value, verdictId: readVerdict } });
         message.textContent = (action === 'approve' ? 'Approved' : 'Rejected') + '; waiting for the release gate...';
-        awaitGate(story.requestId, story.tenantId, message, action);
+        awaitGate(story.requestId, story.tenantId, message, action, page);
       } catch (e) {
         approve.disabled = !output || others;
         reject.disabled = others;
@@ -777,10 +780,9 @@
    * released the output on a late verdict first) is taken down by the audit service as it records
    * it, so the page waits a little longer for RETRACTED before saying it stayed released.
    */
-  async function awaitGate(requestId, tenantId, message, action) {
-    // The page the decision was made on (with its ?tenant= where it had one): once another page is
-    // shown, polling stops.
-    const page = location.hash;
+  async function awaitGate(requestId, tenantId, message, action, page) {
+    // page: the one the decision was made on (with its ?tenant= where it had one), as it was
+    // before the decision was sent: once another page is shown, polling stops.
     let deadline = Date.now() + 120000;
     let releasedAfterReject = false;
     let last = null;

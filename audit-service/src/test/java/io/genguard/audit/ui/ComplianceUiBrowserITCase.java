@@ -1128,19 +1128,7 @@ class ComplianceUiBrowserITCase {
     // The moderation job was down: the gate held the output for want of a verdict.
     Scenario late =
         Scenario.of("ui-late-" + UUID.randomUUID(), "late", Decision.RELEASE, Instant.now());
-    ReleaseGateOutcome timedOut =
-        ReleaseGateOutcome.newBuilder(
-                AuditEvents.gateOutcome(
-                    late, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, late.at()))
-            .setVerdictId("")
-            .setDecision(Decision.REVIEW)
-            .setPolicyVersion("")
-            .build();
-    audit.seed(
-        List.of(
-            AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(late)),
-            AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(late)),
-            AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut)));
+    audit.seed(AuditEvents.heldWithoutVerdict(late));
     logIn(audit.token(Role.REVIEWER, "late", "rita"));
 
     WebElement row = queueRow(late);
@@ -1376,7 +1364,7 @@ class ComplianceUiBrowserITCase {
     // The page was drawn while the output had no verdict; a REVIEW verdict held it again since.
     Scenario refused =
         Scenario.of("ui-stale-" + UUID.randomUUID(), "stale", Decision.REVIEW, Instant.now());
-    audit.seed(heldForWantOfAVerdict(refused));
+    audit.seed(AuditEvents.heldWithoutVerdict(refused));
     browser.get(audit.baseUrl() + "/ui/#/requests/" + refused.requestId());
     assertThat(visible(By.id("hold-basis")).getText()).isEqualTo("NO VERDICT (timed out)");
     audit.seed(heldAgainOnTheVerdict(refused, null));
@@ -1398,7 +1386,7 @@ class ComplianceUiBrowserITCase {
     // again, under the verdict.
     Scenario reopened =
         Scenario.of("ui-reopened-" + UUID.randomUUID(), "stale", Decision.REVIEW, Instant.now());
-    audit.seed(heldForWantOfAVerdict(reopened));
+    audit.seed(AuditEvents.heldWithoutVerdict(reopened));
     browser.get(audit.baseUrl() + "/ui/#/requests/" + reopened.requestId());
     assertThat(visible(By.id("hold-basis")).getText()).isEqualTo("NO VERDICT (timed out)");
     browser.findElement(By.id("approve-button")).click();
@@ -1417,6 +1405,59 @@ class ComplianceUiBrowserITCase {
         .startsWith("A moderation verdict reached the release gate before your decision");
     assertThat(visible(By.id("hold-basis")).getText()).isEqualTo("REVIEW");
     assertThat(browser.findElement(By.id("approve-button")).isEnabled()).isTrue();
+  }
+
+  /**
+   * A reviewer who moves to another page while the decision's POST is on its way: the page no
+   * longer polls the request's story once the POST returns (before the fifty-first session it took
+   * the page to poll on after the POST, so it polled on the page the reviewer moved to).
+   */
+  @Test
+  @Order(12)
+  void shouldStopWaitingForTheGateWhenTheReviewerMovedOnBeforeTheDecisionWasTaken()
+      throws Exception {
+    logIn(audit.token(Role.REVIEWER, "moved", "rita"));
+    Scenario s =
+        Scenario.of("ui-moved-" + UUID.randomUUID(), "moved", Decision.REVIEW, Instant.now());
+    audit.seed(AuditEvents.heldWithoutVerdict(s));
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + s.requestId());
+    assertThat(visible(By.id("hold-basis")).getText()).isEqualTo("NO VERDICT (timed out)");
+    // The decision's POST answers 1.5 s late; every address the page asks for is recorded from
+    // the moment the reviewer moves on.
+    JavascriptExecutor page = (JavascriptExecutor) browser;
+    page.executeScript(
+        "window.__movedFetch = window.__movedFetch || window.fetch;"
+            + " window.__after = null; window.__decided = false;"
+            + " window.fetch = (url, init) => {"
+            + "   if (window.__after) window.__after.push(String(url));"
+            + "   if (!init || init.method !== 'POST') return window.__movedFetch(url, init);"
+            + "   return new Promise(r => setTimeout(r, 1500))"
+            + "     .then(() => window.__movedFetch(url, init))"
+            + "     .then(r => { window.__decided = true; return r; });"
+            + " };");
+    browser.findElement(By.id("approve-button")).click();
+    page.executeScript("window.__after = []; location.hash = '#/queue';");
+    visible(By.id("queue-table"));
+    waiting().until(driver -> (Boolean) page.executeScript("return window.__decided;"));
+    assertThat(
+            count(
+                "select count(*) from api_action where action = 'review.approve'"
+                    + " and request_id = '"
+                    + s.requestId()
+                    + "'"))
+        .as("the decision was taken")
+        .isEqualTo(1);
+    // Three of the page's one-second polls: none reads the request's story.
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                ((List<?>) page.executeScript("return window.__after;"))
+                    .stream().noneMatch(url -> url.toString().contains(s.requestId())));
+    assertThat(browser.getCurrentUrl()).endsWith("#/queue");
+    assertThat(browser.findElements(By.id("review-panel"))).isEmpty();
+    page.executeScript("window.fetch = window.__movedFetch;");
   }
 
   /**
@@ -1636,22 +1677,6 @@ class ComplianceUiBrowserITCase {
     return !browser
         .findElements(By.cssSelector("#search-table tr[data-request-id='" + s.requestId() + "']"))
         .isEmpty();
-  }
-
-  /** The gate's hold of an output no verdict came for in time, with its request and output. */
-  private static List<IncomingEvent> heldForWantOfAVerdict(Scenario s) {
-    ReleaseGateOutcome timedOut =
-        ReleaseGateOutcome.newBuilder(
-                AuditEvents.gateOutcome(
-                    s, GateOutcome.HELD_FOR_REVIEW, GateBasis.VERDICT_TIMEOUT, null, s.at()))
-            .setVerdictId("")
-            .setDecision(Decision.REVIEW)
-            .setPolicyVersion("")
-            .build();
-    return List.of(
-        AuditEvents.incoming(Topics.GENERATION_REQUESTS.name(), AuditEvents.request(s)),
-        AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(s)),
-        AuditEvents.incoming(Topics.REVIEW_PENDING.name(), timedOut));
   }
 
   /** The late REVIEW verdict and the gate's hold on it (naming the review it did not act on). */

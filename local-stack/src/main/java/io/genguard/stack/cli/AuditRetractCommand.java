@@ -531,14 +531,7 @@ final class AuditRetractCommand implements Callable<Integer> {
 
   private static String requireTenant(String tenantId, String where) {
     if (!TenantIds.isValid(tenantId)) {
-      String shown = tenantId.length() > 64 ? tenantId.substring(0, 64) + "..." : tenantId;
-      throw new IllegalArgumentException(
-          where
-              + ": '"
-              + shown.replaceAll("\\p{Cntrl}", "?")
-              + "' is not a tenant id ("
-              + TenantIds.RULE
-              + ")");
+      throw refused(where, tenantId, 64, "is not a tenant id (" + TenantIds.RULE + ")");
     }
     return tenantId;
   }
@@ -546,27 +539,33 @@ final class AuditRetractCommand implements Callable<Integer> {
   /** The request part of a {@code REQUEST,TENANT} line, refused with why where it holds a comma. */
   private static String requireLineId(String id, String where) {
     if (id.indexOf(',') >= 0) {
-      String shown = id.length() > 40 ? id.substring(0, 40) + "..." : id;
-      throw new IllegalArgumentException(
-          where
-              + ": '"
-              + shown.replaceAll("\\p{Cntrl}", "?")
-              + "' holds a comma, and a request id holds none (1-128 letters, digits, '.', '_',"
-              + " ':' or '-') nor does a tenant id: a line is REQUEST or REQUEST,TENANT, or a"
-              + " JSON object {\"requestId\": ..., \"tenantId\": ...}");
+      throw refused(
+          where,
+          id,
+          40,
+          "holds a comma, and a request id holds none (1-128 letters, digits, '.', '_', ':' or"
+              + " '-') nor does a tenant id: a line is REQUEST or REQUEST,TENANT, or a JSON"
+              + " object {\"requestId\": ..., \"tenantId\": ...}");
     }
     return requireId(id, where);
   }
 
   private static String requireId(String id, String where) {
     if (!Cursor.ID.matcher(id).matches()) {
-      String shown = id.length() > 40 ? id.substring(0, 40) + "..." : id;
-      throw new IllegalArgumentException(
-          where
-              + ": '"
-              + shown.replaceAll("\\p{Cntrl}", "?")
-              + "' is not a request id (1-128 letters, digits, '.', '_', ':' or '-')");
+      throw refused(
+          where, id, 40, "is not a request id (1-128 letters, digits, '.', '_', ':' or '-')");
     }
     return id;
+  }
+
+  /**
+   * {@code value} refused at {@code where}: quoted, cut after {@code shown} characters, its control
+   * characters as '?' (not echoed to the terminal), then {@code why}.
+   */
+  private static IllegalArgumentException refused(
+      String where, String value, int shown, String why) {
+    String cut = value.length() > shown ? value.substring(0, shown) + "..." : value;
+    return new IllegalArgumentException(
+        where + ": '" + cut.replaceAll("\\p{Cntrl}", "?") + "' " + why);
   }
 }

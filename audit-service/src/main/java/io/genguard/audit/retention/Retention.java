@@ -1118,27 +1118,11 @@ public final class Retention {
       retractedEventIds = List.copyOf(retractedEventIds);
     }
 
-    Erased(
-        String requestId,
-        String tenantId,
-        long tombstoned,
-        Long retentionSeq,
-        long keptVersionOne,
-        Instant at,
-        KafkaCopies.Bound kafkaCopies,
-        List<String> retractedEventIds,
-        List<String> biasReportsRedacted) {
-      this(
-          requestId,
-          tenantId,
-          tombstoned,
-          retentionSeq,
-          keptVersionOne,
-          at,
-          kafkaCopies,
-          retractedEventIds.isEmpty() ? null : retractedEventIds.get(0),
-          biasReportsRedacted,
-          retractedEventIds);
+    /**
+     * The first of {@code retractedEventIds}, the one {@code retractedEventId} names; null: none.
+     */
+    static String first(List<String> retractedEventIds) {
+      return retractedEventIds.isEmpty() ? null : retractedEventIds.get(0);
     }
   }
 
@@ -1267,7 +1251,7 @@ public final class Retention {
           }
           if (tombstoned == 0 && followUp) {
             return new Erased(
-                requestId, tenant, 0, null, versionOne, now, copies, List.of(), List.of());
+                requestId, tenant, 0, null, versionOne, now, copies, null, List.of(), List.of());
           }
           // An output released before the erasure comes down: read before its row goes. Also when
           // nothing is left to tombstone (records of chain version 1, or content retention removed
@@ -1303,7 +1287,16 @@ public final class Retention {
             List<String> reports =
                 ReportRedaction.redact(connection, requestId, onlyTenant, caller, now);
             return new Erased(
-                requestId, tenant, 0, null, versionOne, now, copies, retracted, reports);
+                requestId,
+                tenant,
+                0,
+                null,
+                versionOne,
+                now,
+                copies,
+                Erased.first(retracted),
+                reports,
+                retracted);
           }
           removeProjections(connection, retentionSeq, true);
           // A review decision not yet sent to the gate is not sent: erased content is not
@@ -1356,8 +1349,9 @@ public final class Retention {
               versionOne,
               now,
               copies,
-              retracted,
-              reports);
+              Erased.first(retracted),
+              reports,
+              retracted);
         });
   }
 

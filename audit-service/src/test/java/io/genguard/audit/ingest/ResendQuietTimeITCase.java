@@ -1,7 +1,6 @@
 package io.genguard.audit.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
@@ -9,17 +8,10 @@ import io.genguard.audit.fixtures.RunningAuditService;
 import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationOutput;
 import io.genguard.schemas.Topics;
-import io.genguard.testsupport.IntegrationInfrastructure;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Map;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,35 +35,20 @@ class ResendQuietTimeITCase {
       resent(audit, inside, now.minusSeconds(60));
       resent(audit, outside, now.minusSeconds(300));
 
-      try (KafkaProducer<byte[], byte[]> producer =
-          new KafkaProducer<>(
-              Map.<String, Object>of(
-                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  IntegrationInfrastructure.get().kafkaBootstrapServers()),
-              new ByteArraySerializer(),
-              new ByteArraySerializer())) {
-        for (Scenario s : new Scenario[] {inside, outside}) {
-          GenerationOutput again =
-              GenerationOutput.newBuilder(AuditEvents.output(s)).setText("answered again").build();
-          producer
-              .send(
-                  new ProducerRecord<>(
-                      Topics.GENERATION_OUTPUTS.name(),
-                      s.requestId().getBytes(StandardCharsets.UTF_8),
-                      Topics.GENERATION_OUTPUTS.codec().encode(again)))
-              .get();
-        }
-      }
+      RunningAuditService.produce(
+          Topics.GENERATION_OUTPUTS,
+          again -> again.getRequestId().toString(),
+          Stream.of(inside, outside)
+              .map(
+                  s ->
+                      GenerationOutput.newBuilder(AuditEvents.output(s))
+                          .setText("answered again")
+                          .build())
+              .toList());
 
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .pollInterval(Duration.ofMillis(250))
-          .until(
-              () ->
-                  audit.count(
-                          "select count(*) from event_id_conflict"
-                              + " where request_id like 'quiet-%'")
-                      == 2);
+      audit.awaitCount(
+          "select count(*) from event_id_conflict where request_id like 'quiet-%'",
+          conflicts -> conflicts == 2);
       assertThat(
               audit.count(
                   "select count(*) from event_id_conflict where request_id = 'quiet-inside'"

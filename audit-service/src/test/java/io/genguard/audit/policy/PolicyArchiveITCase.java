@@ -17,7 +17,6 @@ import io.genguard.events.v1.ModerationVerdict;
 import io.genguard.events.v1.PolicyFile;
 import io.genguard.moderation.policy.PolicyLoader;
 import io.genguard.schemas.Topics;
-import io.genguard.testsupport.IntegrationInfrastructure;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,11 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -235,40 +230,25 @@ class PolicyArchiveITCase {
     String yaml = PolicyLoader.defaultText() + "# published by the job\n";
     String sha256 = PolicyLoader.parse(yaml, "test").sha256();
     String forged = "f".repeat(64); // names one file, carries another's rules
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(
-            Map.<String, Object>of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                IntegrationInfrastructure.get().kafkaBootstrapServers()),
-            new ByteArraySerializer(),
-            new ByteArraySerializer())) {
-      for (String claimed : List.of(sha256, forged, sha256)) {
-        PolicyFile file =
-            PolicyFile.newBuilder()
-                .setEventId("published-" + claimed + "-" + System.nanoTime())
-                .setSha256(claimed)
-                .setPolicyId("genguard-default")
-                .setVersion(PolicyLoader.loadDefault().version())
-                .setYaml(yaml)
-                .setOrigin("/etc/genguard/policy.yaml")
-                .setLoadedAt(Instant.now())
-                .build();
-        producer
-            .send(
-                new ProducerRecord<>(
-                    Topics.MODERATION_POLICIES.name(),
-                    claimed.getBytes(StandardCharsets.UTF_8),
-                    Topics.MODERATION_POLICIES.codec().encode(file)))
-            .get();
-      }
-    }
+    RunningAuditService.produce(
+        Topics.MODERATION_POLICIES,
+        file -> file.getSha256().toString(),
+        Stream.of(sha256, forged, sha256)
+            .map(
+                claimed ->
+                    PolicyFile.newBuilder()
+                        .setEventId("published-" + claimed + "-" + System.nanoTime())
+                        .setSha256(claimed)
+                        .setPolicyId("genguard-default")
+                        .setVersion(PolicyLoader.loadDefault().version())
+                        .setYaml(yaml)
+                        .setOrigin("/etc/genguard/policy.yaml")
+                        .setLoadedAt(Instant.now())
+                        .build())
+            .toList());
 
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(250))
-        .until(
-            () ->
-                audit.count("select count(*) from audit_log where event_type = 'PolicyFile'") >= 3);
+    audit.awaitCount(
+        "select count(*) from audit_log where event_type = 'PolicyFile'", files -> files >= 3);
     HttpResponse<String> read = audit.get("/api/v1/policies/" + sha256, compliance);
     assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
     assertThat(json(read).path("yaml").asText()).isEqualTo(yaml);

@@ -3,9 +3,13 @@ package io.genguard.stack.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.genguard.audit.AuditConfig;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.IncomingEvent;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GenerationRequest;
 import io.genguard.schemas.DeadLetters;
 import io.genguard.schemas.EventDecodingException;
 import io.genguard.schemas.EventIds;
@@ -119,8 +123,11 @@ class AuditRecoverCommandITCase {
                 Topics.GENERATION_REQUESTS.name(),
                 0,
                 1,
-                StoreEvents.request(
-                    EventIds.nameBased("request", requestId), requestId, "acme", submitted))));
+                GenerationRequest.newBuilder(
+                        AuditEvents.request(
+                            Scenario.of(requestId, "acme", Decision.RELEASE, submitted)))
+                    .setEventId(EventIds.nameBased("request", requestId))
+                    .build())));
     execute(
         "insert into unfinished_flow (event_id, kind, request_id, tenant_id, record_seq,"
             + " recorded_at, found_at, resent_count, resent_at) select event_id, 'NO_ANSWER',"
@@ -137,7 +144,10 @@ class AuditRecoverCommandITCase {
       byte[] answer =
           Topics.GENERATION_OUTPUTS
               .codec()
-              .encode(StoreEvents.output(requestId, "acme", text, submitted.plusSeconds(1)));
+              .encode(
+                  AuditEvents.output(
+                      Scenario.of(requestId, "acme", Decision.RELEASE, submitted.plusSeconds(1))
+                          .withText(text)));
       writer.write(
           List.of(
               new IncomingEvent(

@@ -4,12 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
 import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.release.Retractions;
+import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationRequest;
+import io.genguard.events.v1.ReleaseGateOutcome;
 import io.genguard.schemas.EventIds;
 import io.genguard.schemas.Topics;
 import io.genguard.testsupport.IntegrationInfrastructure;
@@ -163,15 +169,17 @@ class AuditRetractCommandITCase {
         List.of(
             incoming(
                 Topics.GENERATION_REQUESTS.name(),
-                StoreEvents.request(
+                request(
                     EventIds.nameBased("request", "shared", "globex"),
                     "shared",
                     "globex",
                     T0.minusSeconds(5))),
             incoming(
                 Topics.CONTENT_RELEASED.name(),
-                io.genguard.events.v1.ReleaseGateOutcome.newBuilder(
-                        StoreEvents.released("shared", "globex", T0.plusSeconds(1)))
+                ReleaseGateOutcome.newBuilder(
+                        released(
+                            Scenario.of("shared", "globex", Decision.RELEASE, T0),
+                            T0.plusSeconds(1)))
                     .setEventId(EventIds.nameBased("gate", "shared", "globex"))
                     .setOutputId(EventIds.nameBased("output", "shared", "globex"))
                     .setVerdictId(EventIds.nameBased("verdict", "shared", "globex"))
@@ -363,7 +371,7 @@ class AuditRetractCommandITCase {
       events.add(
           incoming(
               Topics.GENERATION_REQUESTS.name(),
-              StoreEvents.request(
+              request(
                   EventIds.nameBased("request", requestId, tenant),
                   requestId,
                   tenant,
@@ -371,8 +379,8 @@ class AuditRetractCommandITCase {
       events.add(
           incoming(
               Topics.CONTENT_RELEASED.name(),
-              io.genguard.events.v1.ReleaseGateOutcome.newBuilder(
-                      StoreEvents.released(requestId, tenant, T0))
+              ReleaseGateOutcome.newBuilder(
+                      released(Scenario.of(requestId, tenant, Decision.RELEASE, T0), T0))
                   .setEventId(EventIds.nameBased("gate", requestId, tenant))
                   .setOutputId(EventIds.nameBased("output", requestId, tenant))
                   .setVerdictId(EventIds.nameBased("verdict", requestId, tenant))
@@ -385,12 +393,27 @@ class AuditRetractCommandITCase {
   private List<IncomingEvent> released(String requestId, String tenant, Instant at) {
     return List.of(
         incoming(Topics.GENERATION_REQUESTS.name(), request(requestId, tenant)),
-        incoming(Topics.CONTENT_RELEASED.name(), StoreEvents.released(requestId, tenant, at)));
+        incoming(
+            Topics.CONTENT_RELEASED.name(),
+            released(Scenario.of(requestId, tenant, Decision.RELEASE, at), at)));
   }
 
   private static GenerationRequest request(String requestId, String tenant) {
-    return StoreEvents.request(
-        EventIds.nameBased("request", requestId), requestId, tenant, T0.minusSeconds(5));
+    return request(EventIds.nameBased("request", requestId), requestId, tenant, T0.minusSeconds(5));
+  }
+
+  /** {@code tenant}'s request, submitted at {@code at} under the event id {@code eventId}. */
+  private static GenerationRequest request(
+      String eventId, String requestId, String tenant, Instant at) {
+    return GenerationRequest.newBuilder(
+            AuditEvents.request(Scenario.of(requestId, tenant, Decision.RELEASE, at)))
+        .setEventId(eventId)
+        .build();
+  }
+
+  /** The gate's release of the scenario's output on its RELEASE verdict, decided at {@code at}. */
+  private static ReleaseGateOutcome released(Scenario s, Instant at) {
+    return AuditEvents.gateOutcome(s, GateOutcome.RELEASED, GateBasis.VERDICT, null, at);
   }
 
   private IncomingEvent incoming(String topic, org.apache.avro.specific.SpecificRecord event) {

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.genguard.audit.AuditConfig;
 import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.evidence.EvidenceCheck;
+import io.genguard.audit.fixtures.AuditEvents;
+import io.genguard.audit.fixtures.AuditEvents.Scenario;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
@@ -16,6 +18,7 @@ import io.genguard.audit.security.Caller;
 import io.genguard.audit.security.Role;
 import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.bias.persistence.CampaignRecord;
+import io.genguard.events.v1.Decision;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.SigningKey;
@@ -71,7 +74,10 @@ class AuditStoreCommandsITCase {
         Topics.GENERATION_REQUESTS.name(),
         0,
         offset,
-        GenerationRequest.newBuilder(StoreEvents.request(eventId, requestId, "acme", Instant.now()))
+        GenerationRequest.newBuilder(
+                AuditEvents.request(
+                    Scenario.of(requestId, "acme", Decision.RELEASE, Instant.now())))
+            .setEventId(eventId)
             .setPrompt("prompt " + offset)
             .build());
   }

@@ -888,9 +888,7 @@ class AuditStoreCollectorITCase {
       writer.write(junk);
       MovingClock clock = new MovingClock(Instant.now());
       PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
-      AuditStoreCollector collector =
-          new AuditStoreCollector(
-              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 4);
+      AuditStoreCollector collector = biasCapped(own, registry, clock, 4);
       collector.collect();
       assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(2);
       Thread.sleep(10_000); // the junk window is now over a day old: no longer present
@@ -938,9 +936,7 @@ class AuditStoreCollectorITCase {
               bias("w1-b", "m", "g:b", end, 30, 1, 1, 0)));
       MovingClock clock = new MovingClock(Instant.now());
       PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
-      AuditStoreCollector collector =
-          new AuditStoreCollector(
-              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 4);
+      AuditStoreCollector collector = biasCapped(own, registry, clock, 4);
       collector.collect();
       assertThat(gauge(registry, AuditStoreCollector.BIAS_GROUP_OUTPUTS, "group", "g:b"))
           .isEqualTo(30);
@@ -1040,9 +1036,7 @@ class AuditStoreCollectorITCase {
               bias("r1-zz-all", "zz", "*", end, 100, 10, 10, 0)));
       MovingClock clock = new MovingClock(Instant.now());
       PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
-      AuditStoreCollector collector =
-          new AuditStoreCollector(
-              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 4);
+      AuditStoreCollector collector = biasCapped(own, registry, clock, 4);
       collector.collect();
       assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(4);
 
@@ -1135,9 +1129,7 @@ class AuditStoreCollectorITCase {
       writer.write(old);
       MovingClock clock = new MovingClock(Instant.now());
       PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
-      AuditStoreCollector collector =
-          new AuditStoreCollector(
-              own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, 4);
+      AuditStoreCollector collector = biasCapped(own, registry, clock, 4);
       collector.collect();
       assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).gauges()).hasSize(3);
 
@@ -1197,13 +1189,7 @@ class AuditStoreCollectorITCase {
               AuditFixtures.windowStarting(end, bias("z-all", "z", "*", end, 100, 10, 10, 0)),
               AuditFixtures.windowStarting(end, bias("z-a", "z", "g:a", end, 60, 6, 6, 0))));
       PrometheusMeterRegistry registry = PrometheusRegistries.create("audit");
-      AuditStoreCollector collector =
-          new AuditStoreCollector(
-              own.dataSource(),
-              registry,
-              Clock.systemUTC(),
-              AuditStoreCollector.MAX_SERIES_PER_COUNTER,
-              2);
+      AuditStoreCollector collector = biasCapped(own, registry, Clock.systemUTC(), 2);
       collector.collect();
 
       assertThat(registry.find(AuditStoreCollector.BIAS_GROUP_OUTPUTS).tag("model", "z").gauges())
@@ -1393,6 +1379,16 @@ class AuditStoreCollectorITCase {
   }
 
   /** Every GenGuard counter the registry would export, by name and label set. */
+  /**
+   * A collector of {@code own} on {@code clock} that gives at most {@code biasSeries}
+   * model-and-group pairs gauges (the other series at their usual cap).
+   */
+  private static AuditStoreCollector biasCapped(
+      AuditDatabase own, MeterRegistry registry, Clock clock, int biasSeries) {
+    return new AuditStoreCollector(
+        own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, biasSeries);
+  }
+
   private static Map<String, Double> counters(MeterRegistry registry) {
     Map<String, Double> counters = new TreeMap<>();
     for (Meter meter : registry.getMeters()) {

@@ -438,7 +438,7 @@
         el('h2', {}, 'Category scores'), categoryScores(verdict),
         el('h2', {}, 'Reasons'), el('ul', { id: 'reasons' }, (verdict.reasons || []).map(reason =>
           el('li', {}, badge(reason.decision), ' ', el('code', {}, reason.code), ' ', reason.message))),
-        verdict.decision !== 'RELEASE' && may('REVIEWER', 'COMPLIANCE') ? explanationPanel(story.requestId) : null,
+        verdict.decision !== 'RELEASE' && may('REVIEWER', 'COMPLIANCE') ? explanationPanel(story.requestId, story.tenantId) : null,
         el('h2', {}, 'Groups mentioned'), el('p', { id: 'groups' },
           (verdict.groups || []).length ? verdict.groups.join(', ') : 'none detected'),
         el('h2', {}, 'Provenance'), provenance(verdict, output)));
@@ -519,7 +519,7 @@
           el('td', {}, String(r.seq)), el('td', {}, r.eventType), el('td', {}, when(r.recordedAt)),
           el('td', {}, el('code', { title: r.hash }, r.hash.slice(0, 16) + '…')),
           el('td', {}, r.anchored === undefined ? '—' : (r.anchored ? 'yes' : 'not yet')))))),
-      anchored !== null && anchored !== undefined && may('COMPLIANCE') ? evidencePanel(story.requestId) : null);
+      anchored !== null && anchored !== undefined && may('COMPLIANCE') ? evidencePanel(story.requestId, story.tenantId) : null);
   }
 
   /**
@@ -587,14 +587,17 @@
   }
 
   /** The request's evidence bundle: its records with what proves them to someone without the database. */
-  function evidencePanel(requestId) {
+  // The story's tenant named (itemTenant), as the take-down panel does: a global token's call on a
+  // request id two tenants use is answered 409 otherwise (before the fifty-first session it was).
+  function evidencePanel(requestId, tenantId) {
     const status = el('p', { class: 'muted', id: 'evidence-status' },
       'Check a bundle without the database: ./genguard audit verify-evidence --in FILE --anchor-keys KEYS'
         + ' (the public keys the audit chain page downloads, kept apart from this service).');
     const button = el('button', { type: 'button', id: 'evidence-button', onclick: async () => {
       button.disabled = true;
       try {
-        await download('/api/v1/requests/' + encodeURIComponent(requestId) + '/evidence', 'evidence-' + requestId + '.json');
+        await download('/api/v1/requests/' + encodeURIComponent(requestId) + '/evidence' + itemTenant(tenantId),
+          'evidence-' + requestId + '.json');
         status.replaceChildren(el('span', { id: 'evidence-downloaded' }, 'Downloaded evidence-' + requestId
           + '.json; issuing it was recorded in the chain. Check it: ./genguard audit verify-evidence --in FILE --anchor-keys KEYS'));
       } catch (error) {
@@ -650,13 +653,13 @@
   }
 
   /** On request: the words each held reason's score rests on, from the output judged again. */
-  function explanationPanel(requestId) {
+  function explanationPanel(requestId, tenantId) {
     const result = el('div', { id: 'explanation' });
     const button = el('button', { type: 'button', id: 'explain-button', onclick: async () => {
       button.disabled = true;
       result.replaceChildren(el('p', { class: 'muted' }, 'Judging the recorded output again...'));
       try {
-        const e = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/explanation');
+        const e = await api('/api/v1/requests/' + encodeURIComponent(requestId) + '/explanation' + itemTenant(tenantId));
         const lines = e.reasons.map(r => el('li', { 'data-code': r.code },
           el('code', {}, r.category || r.code), ' ', fmt(r.score, 2), r.evidence.length
             ? [' rests on ', r.evidence.map((w, i) => [i ? ', ' : '', el('mark', {}, w.word),

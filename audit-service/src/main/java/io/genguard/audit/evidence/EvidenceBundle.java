@@ -301,9 +301,13 @@ public final class EvidenceBundle {
     bundle.set("notAnchored", notAnchored);
     // Not on the chain, so not covered by the segments' digests nor by anything else the check
     // proves: shown on the issuer's word, so that a reviewer sees that a record was contested.
+    // A tenant's bundle lists that tenant's conflicts as its story does, as seen by that tenant
+    // (another tenant's content withheld), a global token's too: before the fifty-first session
+    // a global token's bundle of one tenant listed every tenant's, with their content.
+    String view = request.tenant() != null ? request.tenant() : request.tenantScope();
     bundle.set(
         "eventIdConflicts",
-        EventIdConflicts.of(connection, request.requestId(), request.tenantScope(), true));
+        EventIdConflicts.of(connection, request.requestId(), request.tenant(), view, true));
     ArrayNode files = bundle.putArray("policies");
     if (request.policies() != null) {
       for (String sha256 : policies) {
@@ -361,13 +365,15 @@ public final class EvidenceBundle {
       return Optional.of(new RequestOwner(requestId, tenant));
     }
     if (tenant == null && tenants.size() > 1) {
+      // Only a global token names no tenant: the 409 lists the tenants, as the story's does.
       throw new ConflictException(
           "Request "
               + requestId
               + " has records of more than one tenant ("
               + String.join(", ", tenants)
               + "), which use the same request id: name the tenant whose evidence it is (the"
-              + " \"tenant\" query parameter)");
+              + " \"tenant\" query parameter)",
+          tenants);
     }
     return RequestOwner.find(connection, requestId, tenant);
   }
@@ -449,6 +455,10 @@ public final class EvidenceBundle {
     }
   }
 
+  /** An unfinished flow of the bundle's tenant (a parameter twice; null: every tenant's). */
+  private static final String FLOW_OF_TENANT =
+      " and (?::text is null or f.tenant_id is null or f.tenant_id = ?::text)";
+
   private static final String COLUMNS =
       "select seq, chain_version, event_id, event_type, tenant_id, request_id, source_topic,"
           + " source_partition, source_offset, payload, recorded_at, prev_hash,"
@@ -472,22 +482,32 @@ public final class EvidenceBundle {
                 + " or tenant_id = ?::text) union all "
                 + COLUMNS
                 // The bulk actions that dismissed one of its unfinished flows or sent it again
-                // (every one): actions of no request, which only the flows' rows link to it.
+                // (every one): actions of no request, which only the flows' rows link to it. Of
+                // the bundle's tenant's flows alone, as the flows' own records above: before the
+                // fifty-first session another tenant's flow under the id brought its bulk action
+                // in without the flow, and the bundle failed its own check.
                 + " where request_id is null and event_id in (select a.event_id from api_action a"
                 + " where a.request_id is null and a.action_id in ("
                 // Both kinds named, so that the (kind, request_id) index serves.
                 + "select f.dismiss_action from unfinished_flow f"
                 + " where f.kind in ('NO_ANSWER', 'NO_GATE_OUTCOME') and f.request_id = ?"
+                + FLOW_OF_TENANT
                 + " union select r.action_id from unfinished_flow f"
                 + " join unfinished_flow_resend r on r.flow_event_id = f.event_id"
-                + " where f.kind in ('NO_ANSWER', 'NO_GATE_OUTCOME') and f.request_id = ?))"
+                + " where f.kind in ('NO_ANSWER', 'NO_GATE_OUTCOME') and f.request_id = ?"
+                + FLOW_OF_TENANT
+                + "))"
                 + " order by seq limit "
                 + (MAX_RECORDS + 1))) {
       query.setString(1, requestId);
       query.setString(2, tenant);
       query.setString(3, tenant);
       query.setString(4, requestId);
-      query.setString(5, requestId);
+      query.setString(5, tenant);
+      query.setString(6, tenant);
+      query.setString(7, requestId);
+      query.setString(8, tenant);
+      query.setString(9, tenant);
       read(query, requestId, rows);
     }
     if (throughSeq != null) {

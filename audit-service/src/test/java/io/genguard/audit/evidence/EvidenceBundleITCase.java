@@ -1187,6 +1187,152 @@ class EvidenceBundleITCase {
     return PythonVerifier.run(dir, bundle, keyFile, expectedExit);
   }
 
+  /**
+   * A global token's bundle of one tenant (acme) under a request id beta uses too, where beta's
+   * output contests acme's output record: the conflict is listed as acme's story lists it for that
+   * token, beta's content withheld. Before the fifty-first session the conflicts were read for
+   * every tenant and shown as to a global caller, so acme's bundle carried beta's output text.
+   */
+  @Test
+  void shouldListInAGlobalTokensBundleOfOneTenantOnlyItsConflictsWithheldAsInTheStory()
+      throws Exception {
+    Scenario acme = Scenario.of("shared-conflict", "acme", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(acme));
+    Scenario beta =
+        Scenario.of("shared-conflict", "beta", Decision.RELEASE, NOW.plusSeconds(1))
+            .withText("Beta's own secret output.");
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                io.genguard.schemas.Topics.GENERATION_OUTPUTS.name(), AuditEvents.output(beta)),
+            AuditEvents.incoming(
+                io.genguard.schemas.Topics.CONTENT_RELEASED.name(),
+                AuditEvents.otherTenantsOutcome(
+                    acme,
+                    io.genguard.events.v1.GateOutcome.RELEASED,
+                    io.genguard.events.v1.GateBasis.VERDICT,
+                    null,
+                    NOW.plusSeconds(2)))));
+    anchors.publish(database.dataSource());
+
+    ObjectNode global =
+        EvidenceBundle.build(
+                database.dataSource(),
+                new EvidenceBundle.Request(
+                    "shared-conflict",
+                    null,
+                    "acme",
+                    anchorFile,
+                    null,
+                    "test",
+                    EvidenceBundle.MAX_LINKS,
+                    null),
+                NOW)
+            .orElseThrow();
+    assertThat(global.path("eventIdConflicts").toString())
+        .as("acme's bundle for a global token")
+        .doesNotContain("Beta's own secret output.");
+    ObjectNode own = bundle("shared-conflict", "acme").orElseThrow();
+    assertThat(global.path("eventIdConflicts"))
+        .as("as acme's own token's bundle lists them")
+        .isEqualTo(own.path("eventIdConflicts"))
+        .singleElement()
+        .satisfies(
+            row -> {
+              assertThat(row.path("payload").isNull()).as(row.toString()).isTrue();
+              assertThat(row.path("withheld").asText()).isNotEmpty();
+              assertThat(row.path("recordedTenantId").asText()).isEqualTo("acme");
+            });
+  }
+
+  /**
+   * A global token naming no tenant of a request id two tenants use is answered 409 with the
+   * tenants to name ({@code tenants}), as the story, explanation, review and takedown 409s are.
+   * Before the fifty-first session the evidence 409 named them in its text alone.
+   */
+  @Test
+  void shouldListTheTenantsToNameInTheConflictOfASharedRequestId() throws Exception {
+    Scenario acme = Scenario.of("shared-409", "acme", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(acme));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                io.genguard.schemas.Topics.CONTENT_RELEASED.name(),
+                AuditEvents.otherTenantsOutcome(
+                    acme,
+                    io.genguard.events.v1.GateOutcome.RELEASED,
+                    io.genguard.events.v1.GateBasis.VERDICT,
+                    null,
+                    NOW.plusSeconds(1)))));
+    assertThatThrownBy(() -> EvidenceBundle.find(database.dataSource(), "shared-409", null))
+        .isInstanceOfSatisfying(
+            io.genguard.audit.ConflictException.class,
+            e -> {
+              assertThat(e.getMessage()).contains("more than one tenant (acme, beta)");
+              assertThat(e.tenants()).containsExactly("acme", "beta");
+            });
+  }
+
+  /**
+   * Beta's request under an id acme uses too got no answer, and an admin's bulk dismissal closed
+   * beta's unfinished flow: acme's bundle (its own token's, and a global token's naming acme) holds
+   * neither the flow nor the bulk action, and passes its own check. Before the fifty-first session
+   * the bulk action was selected by request id alone, without the flow it covers, and acme's bundle
+   * failed its self-check ("covers none of the request's unfinished flows"): a false tamper alarm.
+   */
+  @Test
+  void shouldLeaveAnotherTenantsBulkFlowActionOutOfATenantsBundleOfASharedRequestId()
+      throws Exception {
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                io.genguard.schemas.Topics.GENERATION_REQUESTS.name(),
+                AuditEvents.request(Scenario.of("shared-flow", "beta", Decision.RELEASE, NOW)))));
+    UnfinishedFlows watch =
+        new UnfinishedFlows(
+            database.dataSource(),
+            Clock.fixed(NOW.plus(java.time.Duration.ofMinutes(20)), ZoneOffset.UTC),
+            UnfinishedFlows.Deadlines.DEFAULTS);
+    assertThat(watch.check().found()).hasSize(1);
+    Caller admin = new Caller("admin01", "ada", Role.ADMIN, null);
+    watch.dismissAll(
+        UnfinishedFlows.Kind.NO_ANSWER, "beta", NOW.plusSeconds(3600), "beta's outage", admin);
+    writer.write(
+        AuditEvents.story(
+            Scenario.of("shared-flow", "acme", Decision.RELEASE, NOW.plusSeconds(5))));
+    anchors.publish(database.dataSource());
+
+    ObjectNode acme = bundle("shared-flow", "acme").orElseThrow();
+    ObjectNode global =
+        EvidenceBundle.build(
+                database.dataSource(),
+                new EvidenceBundle.Request(
+                    "shared-flow",
+                    null,
+                    "acme",
+                    anchorFile,
+                    null,
+                    "test",
+                    EvidenceBundle.MAX_LINKS,
+                    null),
+                NOW)
+            .orElseThrow();
+    for (ObjectNode bundle : List.of(acme, global)) {
+      Result result = EvidenceCheck.check(bundle, keys);
+      assertThat(result.complete()).as(result.summary()).isTrue();
+      assertThat(result.records())
+          .extracting(EvidenceCheck.RecordFinding::eventType)
+          .doesNotContain("FlowUnfinished", "ApiAction");
+      assertThat(bundle.toString()).doesNotContain("beta's outage");
+    }
+    // Beta's bundle holds its flow and the bulk action that closed it.
+    Result beta = EvidenceCheck.check(bundle("shared-flow", "beta").orElseThrow(), keys);
+    assertThat(beta.complete()).as(beta.summary()).isTrue();
+    assertThat(beta.records())
+        .extracting(EvidenceCheck.RecordFinding::eventType)
+        .containsExactly("GenerationRequest", "FlowUnfinished", "ApiAction");
+  }
+
   private Optional<ObjectNode> bundle(String requestId, String tenantScope) throws Exception {
     return EvidenceBundle.build(
         database.dataSource(),

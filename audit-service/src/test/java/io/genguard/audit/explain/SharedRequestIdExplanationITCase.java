@@ -116,4 +116,29 @@ class SharedRequestIdExplanationITCase {
                 .statusCode())
         .isEqualTo(403);
   }
+
+  /**
+   * A tenant's reviewer whose client names another tenant (403) or a malformed one (400) over and
+   * over: each call is refused for what it names, and the tenant's explanation budget (30 at once,
+   * then one every 2 s) stays whole. Before the fifty-first session the route took a slot before it
+   * checked the tenant, so such calls answered 429 after the 30th and held the tenant's own
+   * explanations back, with nothing recorded.
+   */
+  @Test
+  void shouldCheckTheNamedTenantBeforeTakingASlotOfTheExplanationBudget() throws Exception {
+    String betaReviewer = audit.token(Role.REVIEWER, "beta", "bea");
+    for (int i = 0; i < 60; i++) {
+      String tenant = i % 2 == 0 ? "acme" : "not%20a%20tenant";
+      HttpResponse<String> refused =
+          audit.get("/api/v1/requests/explain-shared/explanation?tenant=" + tenant, betaReviewer);
+      assertThat(refused.statusCode())
+          .as("call %d (?tenant=%s): %s", i, tenant, refused.body())
+          .isEqualTo(i % 2 == 0 ? 403 : 400);
+    }
+    assertThat(
+            explanation("explain-shared/explanation?tenant=beta", betaReviewer, 200)
+                .path("verdictId")
+                .asText())
+        .isEqualTo(VERDICTS.get("beta"));
+  }
 }

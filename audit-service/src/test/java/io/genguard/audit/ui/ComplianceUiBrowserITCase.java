@@ -1598,7 +1598,8 @@ class ComplianceUiBrowserITCase {
     String shared = "ui-shared-" + run;
     Scenario acme = Scenario.of(shared, "acme", Decision.RELEASE, at);
     audit.seed(AuditEvents.story(acme));
-    Scenario initech = Scenario.of(shared, "initech", Decision.RELEASE, at.plusSeconds(1));
+    // Held for review: its story offers the explanation, of initech's verdict where acme has one.
+    Scenario initech = Scenario.of(shared, "initech", Decision.REVIEW, at.plusSeconds(1));
     audit.seed(
         List.of(
             AuditEvents.incoming(
@@ -1658,6 +1659,28 @@ class ComplianceUiBrowserITCase {
                     .getText()
                     .contains("initech's own answer " + run));
     assertThat(browser.findElements(By.id("page-error"))).isEmpty();
+    // Its verdict's explanation and its evidence bundle name the story's tenant, as the take-down
+    // does: before the fifty-first session both were answered 409 ("more than one tenant").
+    visible(By.id("explain-button")).click();
+    waiting()
+        .until(
+            driver ->
+                !driver.findElements(By.id("explanation-status")).isEmpty()
+                    || !driver.findElements(By.id("explanation-error")).isEmpty());
+    assertThat(browser.findElements(By.id("explanation-error")))
+        .extracting(WebElement::getText)
+        .isEmpty();
+    visible(By.id("evidence-button")).click();
+    waiting()
+        .until(
+            driver ->
+                !driver.findElements(By.id("evidence-downloaded")).isEmpty()
+                    || !driver.findElements(By.id("evidence-error")).isEmpty());
+    assertThat(browser.findElements(By.id("evidence-error")))
+        .extracting(WebElement::getText)
+        .isEmpty();
+    assertThat(browser.findElement(By.id("evidence-downloaded")).getText())
+        .startsWith("Downloaded evidence-" + shared + ".json");
 
     // Opened without a tenant: the 409 page offers both tenants, and each link opens its story.
     browser.get(audit.baseUrl() + "/ui/#/requests/" + shared);

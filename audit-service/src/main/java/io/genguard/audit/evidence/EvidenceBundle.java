@@ -211,7 +211,10 @@ public final class EvidenceBundle {
 
   /**
    * Why an erasure record is withheld from one tenant's bundle: it erased a request id two tenants
-   * use and names the other tenant (the checks tie a request's records to the bundle's tenant).
+   * use and names the other tenant (the checks tie a request's records to the bundle's tenant). An
+   * erasure written before the fifty-first session is such a record (one, naming the lowest tenant,
+   * for every tenant's records); since then such an erasure writes one record per tenant, each in
+   * its own tenant's bundle.
    */
   public static final String WITHHELD_OTHER_TENANTS_ERASURE =
       "withheld from this tenant's bundle: this erasure removed the records of every tenant using"
@@ -535,8 +538,9 @@ public final class EvidenceBundle {
       try (PreparedStatement query =
           connection.prepareStatement(
               COLUMNS
-                  // Of no request, or the request's erasure naming another tenant (an erasure of
-                  // a request id two tenants use names the lowest), left out above.
+                  // Of no request, or the request's erasure naming another tenant (before the
+                  // fifty-first session an erasure of a request id two tenants use wrote one
+                  // record, naming the lowest; since then one per tenant), left out above.
                   + " where seq = any(?) and (request_id is null or request_id = ?)"
                   + " and event_type = '"
                   + Retention.EVENT_TYPE
@@ -547,8 +551,9 @@ public final class EvidenceBundle {
         read(query, requestId, retention);
         for (Row row : retention) {
           // The request's own erasure, fetched here, names another tenant than the bundle's (the
-          // lowest of a request id two tenants use): the checks tie a request's records to the
-          // tenant the bundle names, so it is withheld from any one tenant's bundle.
+          // lowest of a request id two tenants use, in an erasure written before the fifty-first
+          // session): the checks tie a request's records to the tenant the bundle names, so it is
+          // withheld from any one tenant's bundle.
           boolean erasure = requestId.equals(requestOf(row.payload()));
           String scope = erasure ? tenant : tenantScope;
           rows.add(

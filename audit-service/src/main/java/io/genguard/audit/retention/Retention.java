@@ -1084,7 +1084,8 @@ public final class Retention {
    * What erasing a request removed.
    *
    * @param tombstoned records whose content was removed now
-   * @param retentionSeq the seq of the record that justifies them (null when nothing was removed)
+   * @param retentionSeq the seq of the record that justifies them (null when nothing was removed):
+   *     the first of {@code retentionSeqs}
    * @param keptVersionOne records written before chain version 2, which cannot lose their content
    *     without breaking the chain, so keep it
    * @param kafkaCopies by when Kafka's request-data topics drop their copies of the request's
@@ -1102,6 +1103,11 @@ public final class Retention {
    *     whose release under the request id was on record and not retracted before (an admin's
    *     erasure removes every tenant's records, so retracts every tenant's release); empty when it
    *     retracted nothing
+   * @param retentionSeqs the erasure records this call wrote, in seq order: one, or, for an admin's
+   *     erasure of a request id two tenants use (since the fifty-first session), one per tenant
+   *     whose records it removed (each accounting for that tenant's records alone), and one naming
+   *     no tenant for the request's records of no tenant and its dead letters, when it has any;
+   *     empty when nothing was removed
    */
   public record Erased(
       String requestId,
@@ -1113,9 +1119,11 @@ public final class Retention {
       KafkaCopies.Bound kafkaCopies,
       String retractedEventId,
       List<String> biasReportsRedacted,
-      List<String> retractedEventIds) {
+      List<String> retractedEventIds,
+      List<Long> retentionSeqs) {
     public Erased {
       retractedEventIds = List.copyOf(retractedEventIds);
+      retentionSeqs = List.copyOf(retentionSeqs);
     }
 
     /**
@@ -1123,6 +1131,62 @@ public final class Retention {
      */
     static String first(List<String> retractedEventIds) {
       return retractedEventIds.isEmpty() ? null : retractedEventIds.get(0);
+    }
+  }
+
+  /**
+   * One erasure record an erasure writes: the tenant it names (null: none), its seq, how many
+   * records it removed and the dead letters among them.
+   */
+  private record ErasurePart(String tenantId, long seq, int tombstoned, List<Long> deadLetters) {}
+
+  /**
+   * Removes the content of the request's records (of chain version 2 or later, recorded before
+   * {@code cutoff}, but for the records of its erasures and what told the gate and publishers),
+   * each tombstone pointing to the erasure record at {@code seq}: of {@code tenant} (null: of any
+   * tenant), or, when {@code otherThan} is not null, of no tenant or of one not in it.
+   *
+   * @return how many records lost their content
+   */
+  private static int tombstoneOfRequest(
+      Connection connection,
+      String requestId,
+      Instant now,
+      Instant cutoff,
+      long seq,
+      String tenant,
+      List<String> otherThan)
+      throws SQLException {
+    try (PreparedStatement update =
+        connection.prepareStatement(
+            "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ?"
+                + " where request_id = ? and payload is not null and chain_version >= 2"
+                + " and event_type <> '"
+                + EVENT_TYPE
+                // An earlier erasure's call (who asked, why) stays with its erasure record.
+                // The notices that told the gate and the publishers show they were told.
+                + "' and event_type <> '"
+                + NOTICE_TYPE
+                + "' and event_type <> '"
+                + RETRACTION_TYPE
+                + "' and not (event_type = '"
+                + ActionLog.EVENT_TYPE
+                + "' and payload::jsonb ->> 'action' = 'requests.erase')"
+                + " and recorded_at < ? and "
+                + (otherThan == null
+                    ? "(?::text is null or tenant_id = ?)"
+                    : "(tenant_id is null or tenant_id <> all(?))"))) {
+      update.setObject(1, utc(now));
+      update.setLong(2, seq);
+      update.setString(3, requestId);
+      update.setObject(4, utc(cutoff));
+      if (otherThan == null) {
+        update.setString(5, tenant);
+        update.setString(6, tenant);
+      } else {
+        update.setArray(5, connection.createArrayOf("text", otherThan.toArray()));
+      }
+      return update.executeUpdate();
     }
   }
 
@@ -1135,15 +1199,19 @@ public final class Retention {
    * (whose key is the request id; the erasure record names them): the records keep their place in
    * the chain, the query tables and the review queue lose them, and a {@value #EVENT_TYPE} record
    * of scope {@code REQUEST} (naming the request, who asked and the reason) justifies the
-   * tombstones to the verifier, which accepts them for that request only. In the same transaction
-   * an {@link ErasureNotice} goes to the outbox for the release gate, which then never publishes
-   * the request's output and drops the text it holds. Records that arrive later (an output still on
-   * its way) are erased by {@link #eraseLateRecords}. What Kafka's topics hold stays until their
-   * own retention: by when, as the broker says ({@link KafkaCopies}), is in the answer and in the
-   * erasure's {@code requests.erase} action record. A resend of the request's unfinished flows that
-   * is sending its records to Kafka is waited for, before the chain lock ({@link ErasureLocks}), so
-   * that no erased content is sent again after the erasure; a review decision the outbox is sending
-   * is not (the outbox drops it if Kafka does not take it).
+   * tombstones to the verifier, which accepts them for that request only. An admin's erasure of a
+   * request id two tenants use writes one such record per tenant (since the fifty-first session),
+   * each for its tenant's records, so that each tenant's evidence bundle proves its removals
+   * without naming the other, and one naming no tenant for the rest (records of no tenant, dead
+   * letters), when there are any. In the same transaction an {@link ErasureNotice} goes to the
+   * outbox for the release gate, which then never publishes the request's output and drops the text
+   * it holds. Records that arrive later (an output still on its way) are erased by {@link
+   * #eraseLateRecords}. What Kafka's topics hold stays until their own retention: by when, as the
+   * broker says ({@link KafkaCopies}), is in the answer and in the erasure's {@code requests.erase}
+   * action record. A resend of the request's unfinished flows that is sending its records to Kafka
+   * is waited for, before the chain lock ({@link ErasureLocks}), so that no erased content is sent
+   * again after the erasure; a review decision the outbox is sending is not (the outbox drops it if
+   * Kafka does not take it).
    *
    * @throws NotFoundException when the chain holds no record of the request the caller may see
    */
@@ -1188,30 +1256,53 @@ public final class Retention {
           // before migration V35 has none, one of an older schema a digest without a newer field).
           // Under the chain lock: a request has few verdicts, and one recorded just before is in.
           JudgementDigests.ofRequest(connection, requestId).keep(connection);
+          // Whose records it removes, each with the outputs it removes: one action each. Read
+          // before the tombstones (their tenants stay; the output rows go with the projections).
+          Map<String, List<String>> erasedTenants =
+              erasedTenants(connection, requestId, tenant, onlyTenant, caller);
+          // An admin's erasure of a request id two tenants use: one erasure record per tenant,
+          // each accounting for its own tenant's records alone, so that each tenant's evidence
+          // bundle proves its removals without naming the other (before the fifty-first session one
+          // record named the lowest tenant, withheld from the others' bundles); the records of no
+          // tenant and the dead letters go to one more, naming no tenant, when there are any.
+          List<ErasurePart> parts = new ArrayList<>();
+          List<Long> deadLetters;
           int tombstoned;
-          try (PreparedStatement update =
-              connection.prepareStatement(
-                  "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ?"
-                      + " where request_id = ? and payload is not null and chain_version >= 2"
-                      + " and event_type <> '"
-                      + EVENT_TYPE
-                      // An earlier erasure's call (who asked, why) stays with its erasure record.
-                      // The notices that told the gate and the publishers show they were told.
-                      + "' and event_type <> '"
-                      + NOTICE_TYPE
-                      + "' and event_type <> '"
-                      + RETRACTION_TYPE
-                      + "' and not (event_type = '"
-                      + ActionLog.EVENT_TYPE
-                      + "' and payload::jsonb ->> 'action' = 'requests.erase')"
-                      + " and recorded_at < ? and (?::text is null or tenant_id = ?)")) {
-            update.setObject(1, utc(now));
-            update.setLong(2, retentionSeq);
-            update.setString(3, requestId);
-            update.setObject(4, utc(cutoff));
-            update.setString(5, onlyTenant);
-            update.setString(6, onlyTenant);
-            tombstoned = update.executeUpdate();
+          if (erasedTenants.size() > 1) {
+            long next = retentionSeq;
+            for (String one : erasedTenants.keySet()) {
+              int removed = tombstoneOfRequest(connection, requestId, now, cutoff, next, one, null);
+              if (removed > 0) {
+                parts.add(new ErasurePart(one, next++, removed, List.of()));
+              }
+            }
+            deadLetters = deadLettersOfRequest(connection, requestId, cutoff);
+            int rest =
+                tombstoneOfRequest(
+                        connection,
+                        requestId,
+                        now,
+                        cutoff,
+                        next,
+                        null,
+                        List.copyOf(erasedTenants.keySet()))
+                    + tombstoneDeadLetters(connection, deadLetters, next, now);
+            if (rest > 0) {
+              parts.add(new ErasurePart(null, next, rest, deadLetters));
+            }
+            tombstoned = parts.stream().mapToInt(ErasurePart::tombstoned).sum();
+          } else {
+            tombstoned =
+                tombstoneOfRequest(
+                    connection, requestId, now, cutoff, retentionSeq, onlyTenant, null);
+            // The request's dead letters keep the bytes of its records (a prompt, an output) but
+            // name no request in the audit log: found by their key, and named in the erasure
+            // record.
+            deadLetters = deadLettersOfRequest(connection, requestId, cutoff);
+            tombstoned += tombstoneDeadLetters(connection, deadLetters, retentionSeq, now);
+            if (tombstoned > 0) {
+              parts.add(new ErasurePart(tenant, retentionSeq, tombstoned, deadLetters));
+            }
           }
           // Content naming the request kept as other content under another request's record (a
           // forgery read first, or an id reused across requests): the rows of the request's own
@@ -1229,10 +1320,6 @@ public final class Retention {
             conflicts.setString(3, onlyTenant);
             conflicts.executeUpdate();
           }
-          // The request's dead letters keep the bytes of its records (a prompt, an output) but
-          // name no request in the audit log: found by their key, and named in the erasure record.
-          List<Long> deadLetters = deadLettersOfRequest(connection, requestId, cutoff);
-          tombstoned += tombstoneDeadLetters(connection, deadLetters, retentionSeq, now);
           long versionOne;
           try (PreparedStatement count =
               connection.prepareStatement(
@@ -1251,7 +1338,17 @@ public final class Retention {
           }
           if (tombstoned == 0 && followUp) {
             return new Erased(
-                requestId, tenant, 0, null, versionOne, now, copies, null, List.of(), List.of());
+                requestId,
+                tenant,
+                0,
+                null,
+                versionOne,
+                now,
+                copies,
+                null,
+                List.of(),
+                List.of(),
+                List.of());
           }
           // An output released before the erasure comes down: read before its row goes. Also when
           // nothing is left to tombstone (records of chain version 1, or content retention removed
@@ -1265,9 +1362,6 @@ public final class Retention {
                   ? List.of()
                   : Retractions.releasedNotRetractedOnRecord(
                       connection, requestId, onlyTenant != null ? onlyTenant : caller.tenantId());
-          // Whose records it removes, each with the outputs it removes: one action each.
-          Map<String, List<String>> erasedTenants =
-              erasedTenants(connection, requestId, tenant, onlyTenant, caller);
           if (tombstoned == 0) {
             Map<String, String> actionIds =
                 recordErasure(
@@ -1276,8 +1370,7 @@ public final class Retention {
                     requestId,
                     erasedTenants,
                     why,
-                    0,
-                    null,
+                    List.of(),
                     copies,
                     released,
                     now);
@@ -1296,9 +1389,12 @@ public final class Retention {
                 copies,
                 Erased.first(retracted),
                 reports,
-                retracted);
+                retracted,
+                List.of());
           }
-          removeProjections(connection, retentionSeq, true);
+          for (ErasurePart part : parts) {
+            removeProjections(connection, part.seq(), true);
+          }
           // A review decision not yet sent to the gate is not sent: erased content is not
           // released. (A retraction not yet sent still goes: it carries no content.) One the
           // outbox is sending now is left to it rather than waited for under the chain lock (the
@@ -1308,29 +1404,22 @@ public final class Retention {
           // A data subject's erasure drops its tenant's decisions only (two tenants may use one
           // request id); the whole request's erasure, every tenant's.
           ReviewOutbox.dropDecisionsOfErased(connection, requestId, onlyTenant);
-          ObjectNode payload = JsonNodeFactory.instance.objectNode();
-          payload.put("scope", "REQUEST");
-          payload.put("tenantId", tenant);
-          payload.put("requestId", requestId);
-          payload.put("reason", why);
-          payload.put("by", caller.describe());
-          payload.put("cutoff", cutoff.toString());
-          payload.put("tombstoned", tombstoned);
-          putDeadLetters(payload, deadLetters);
-          payload.put("at", now.toString());
-          appendRecord(connection, tenant, requestId, payload, retentionSeq, now);
+          for (ErasurePart part : parts) {
+            ObjectNode payload = JsonNodeFactory.instance.objectNode();
+            payload.put("scope", "REQUEST");
+            payload.put("tenantId", part.tenantId());
+            payload.put("requestId", requestId);
+            payload.put("reason", why);
+            payload.put("by", caller.describe());
+            payload.put("cutoff", cutoff.toString());
+            payload.put("tombstoned", part.tombstoned());
+            putDeadLetters(payload, part.deadLetters());
+            payload.put("at", now.toString());
+            appendRecord(connection, part.tenantId(), requestId, payload, part.seq(), now);
+          }
           Map<String, String> actionIds =
               recordErasure(
-                  connection,
-                  caller,
-                  requestId,
-                  erasedTenants,
-                  why,
-                  tombstoned,
-                  retentionSeq,
-                  copies,
-                  released,
-                  now);
+                  connection, caller, requestId, erasedTenants, why, parts, copies, released, now);
           tellTheGate(
               connection,
               requestId,
@@ -1351,7 +1440,8 @@ public final class Retention {
               copies,
               Erased.first(retracted),
               reports,
-              retracted);
+              retracted,
+              parts.stream().map(ErasurePart::seq).toList());
         });
   }
 
@@ -1731,10 +1821,11 @@ public final class Retention {
    * The call, as every state-changing call is recorded ({@code requests.erase} actions): one action
    * per tenant whose records it removes (an admin's erasure of a request id two tenants use removes
    * both tenants' records, and each tenant's story lists its own tenant's actions), each naming
-   * only its own tenant's outputs and retractions; they share the erasure's {@code retentionSeq}.
-   * Before the fiftieth session an admin's erasure was one action of the request's lowest tenant
-   * naming every tenant's retractions, and without {@code outputIds}: the verifiers check no
-   * erasure details, so those still verify.
+   * only its own tenant's outputs and retractions, and its own tenant's erasure record ({@code
+   * retentionSeq}, with its {@code tombstoned}; before the fifty-first session they shared the one
+   * record and its count). Before the fiftieth session an admin's erasure was one action of the
+   * request's lowest tenant naming every tenant's retractions, and without {@code outputIds}: the
+   * verifiers check no erasure details, so those still verify.
    *
    * @param tenants each tenant's output ids under the request, in tenant order (one null tenant for
    *     a request known only by its dead letters)
@@ -1749,8 +1840,7 @@ public final class Retention {
       String requestId,
       Map<String, List<String>> tenants,
       String reason,
-      long tombstoned,
-      Long retentionSeq,
+      List<ErasurePart> parts,
       KafkaCopies.Bound kafkaCopies,
       List<Retractions.Released> retracted,
       Instant now)
@@ -1759,11 +1849,20 @@ public final class Retention {
     for (Map.Entry<String, List<String>> tenant : tenants.entrySet()) {
       ActionLog.Action action =
           ActionLog.Action.of("requests.erase", tenant.getKey(), requestId, requestId);
+      // Its tenant's erasure record (the one record, unless the erasure wrote one per tenant).
+      ErasurePart own =
+          tenants.size() == 1
+              ? (parts.isEmpty() ? null : parts.get(0))
+              : parts.stream()
+                  .filter(part -> part.tenantId() != null)
+                  .filter(part -> part.tenantId().equals(tenant.getKey()))
+                  .findFirst()
+                  .orElse(null);
       action
           .details()
           .put("reason", reason)
-          .put("tombstoned", tombstoned)
-          .put("retentionSeq", retentionSeq);
+          .put("tombstoned", own == null ? 0 : own.tombstoned())
+          .put("retentionSeq", own == null ? null : own.seq());
       ArrayNode outputIds = action.details().putArray("outputIds");
       tenant.getValue().forEach(outputIds::add);
       ArrayNode retractions = action.details().putArray("retractions");

@@ -17,6 +17,9 @@ import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AuditDatabase;
 import io.genguard.audit.persistence.AuditWriter;
+import io.genguard.audit.persistence.ChainAppender;
+import io.genguard.audit.persistence.ChainRecord;
+import io.genguard.audit.persistence.ChainVerifier;
 import io.genguard.audit.persistence.IncomingEvent;
 import io.genguard.audit.persistence.Transactions;
 import io.genguard.audit.policy.PolicyArchive;
@@ -480,29 +483,27 @@ class EvidenceBundleITCase {
 
   /**
    * Two tenants under one request id, erased by an admin: a tenant's token gets a bundle of its own
-   * records alone, its own erasure action (with its own retraction) and the erasure record withheld
-   * where it names the other tenant, and both verifiers take it (beta's removals not proven, no
-   * problem); a global token names the tenant (409 naming both otherwise). Before the fiftieth
-   * session a tenant's token got 404 and a global token one bundle of both tenants.
+   * records alone, its own erasure action (with its own retraction) and its own erasure record (one
+   * per tenant since the fifty-first session), and both verifiers prove every record of each
+   * tenant's bundle, removals included, neither naming the other tenant; a global token names the
+   * tenant (409 naming both otherwise). Before the fiftieth session a tenant's token got 404 and a
+   * global token one bundle of both tenants; before the fifty-first the one erasure record named
+   * acme (the lowest tenant) and was withheld from beta's bundle, whose removals were not proven
+   * (the Python verifier exited 1).
    */
   @Test
   void shouldGiveEachTenantUnderASharedRequestIdABundleOfItsOwnRecords() throws Exception {
-    Scenario acme = Scenario.of("req-shared", "acme", Decision.RELEASE, NOW);
-    writer.write(AuditEvents.story(acme));
-    String acmeRelease = AuditEvents.gateOutcome(acme).getEventId();
-    io.genguard.events.v1.ReleaseGateOutcome beta =
-        AuditEvents.otherTenantsOutcome(
-            acme,
-            io.genguard.events.v1.GateOutcome.RELEASED,
-            io.genguard.events.v1.GateBasis.VERDICT,
-            null,
-            NOW);
-    writer.write(
-        List.of(AuditEvents.incoming(io.genguard.schemas.Topics.CONTENT_RELEASED.name(), beta)));
-    new Retention(database.dataSource(), Clock.systemUTC(), 0)
-        .erase("req-shared", "DSR-2026-9", new Caller("t1", "ada", Role.ADMIN, null));
+    Releases releases = twoTenantsUnderOneRequestId("req-shared");
+    String acmeRelease = releases.acme();
+    String betaRelease = releases.beta();
+    Retention.Erased erased =
+        new Retention(database.dataSource(), Clock.systemUTC(), 0)
+            .erase("req-shared", "DSR-2026-9", new Caller("t1", "ada", Role.ADMIN, null));
+    assertThat(erased.retentionSeqs()).as("one erasure record per tenant").hasSize(2);
+    assertThat(erased.retentionSeq()).isEqualTo(erased.retentionSeqs().get(0));
     anchors.publish(database.dataSource());
     Path keyFile = AnchorLog.publicKeyFile(anchorFile);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
 
     assertThatThrownBy(() -> EvidenceBundle.find(database.dataSource(), "req-shared", null))
         .as("a global token names the tenant")
@@ -510,40 +511,45 @@ class EvidenceBundleITCase {
         .hasMessageContaining("(acme, beta)");
     for (String tenant : List.of("beta", "acme")) {
       String other = tenant.equals("acme") ? "beta" : "acme";
-      String otherRelease = tenant.equals("acme") ? beta.getEventId() : acmeRelease;
+      String otherRelease = tenant.equals("acme") ? betaRelease : acmeRelease;
       ObjectNode bundle = bundle("req-shared", tenant).orElseThrow();
       assertThat(bundle.path("tenantId").asText()).isEqualTo(tenant);
+      assertThat(bundle.toString())
+          .as("%s's bundle", tenant)
+          .doesNotContain(other)
+          .doesNotContain(otherRelease);
       List<String> erasures = new java.util.ArrayList<>();
+      List<String> erasureRecords = new java.util.ArrayList<>();
       for (JsonNode record : bundle.path("records")) {
         String text = record.path("canonical").asText("") + record.path("payload").asText("");
         assertThat(text)
             .as("%s's bundle, record %s", tenant, record.path("seq"))
             .doesNotContain("\"tenantId\":\"" + other + "\"")
             .doesNotContain(otherRelease);
+        assertThat(record.has("withheld")).as("record %s withheld", record.path("seq")).isFalse();
         if (text.contains("requests.erase")) {
           erasures.add(text);
         }
+        if (record.path("eventType").asText().equals(Retention.EVENT_TYPE)) {
+          erasureRecords.add(record.path("payload").asText());
+        }
       }
       assertThat(erasures).as("%s's erasure action", tenant).hasSize(1);
-      assertThat(erasures.get(0)).contains(tenant.equals("acme") ? acmeRelease : beta.getEventId());
+      assertThat(erasures.get(0)).contains(tenant.equals("acme") ? acmeRelease : betaRelease);
+      assertThat(erasureRecords)
+          .as("%s's erasure record", tenant)
+          .singleElement()
+          .asString()
+          .contains("\"scope\":\"REQUEST\"", "\"tenantId\":\"" + tenant + "\"");
+      assertThat(bundle.path("records"))
+          .as("%s's removals", tenant)
+          .anySatisfy(r -> assertThat(r.has("removedBySeq")).isTrue());
       Result result = EvidenceCheck.check(bundle, keys);
-      assertThat(result.intact()).as(result.summary()).isTrue();
-      if (tenant.equals("acme")) {
-        // The erasure record names acme (the lowest tenant): shown, every record proven.
-        assertThat(result.complete()).as(result.summary()).isTrue();
-        assertThat(python(bundle, keyFile, 0)).contains("PROVEN");
-      } else {
-        // It names acme: withheld from beta's bundle, as a default period's record is from a
-        // tenant's, so the removals it made are not proven there (acme's bundle proves them).
-        assertThat(bundle.path("records"))
-            .anySatisfy(
-                r ->
-                    assertThat(r.path("withheld").asText())
-                        .isEqualTo(EvidenceBundle.WITHHELD_OTHER_TENANTS_ERASURE));
-        assertThat(python(bundle, keyFile, 1))
-            .anyMatch(line -> line.endsWith("RetentionApplied: NOT_PROVEN"))
-            .noneMatch(line -> line.startsWith("problem:"));
-      }
+      assertThat(result.complete()).as(result.summary()).isTrue();
+      assertThat(python(bundle, keyFile, 0))
+          .as("%s's bundle", tenant)
+          .contains("PROVEN")
+          .noneMatch(line -> line.startsWith("problem:"));
     }
     ObjectNode global =
         EvidenceBundle.build(
@@ -553,15 +559,92 @@ class EvidenceBundleITCase {
                 NOW)
             .orElseThrow();
     assertThat(global.path("tenantId").asText()).isEqualTo("beta");
-    assertThat(global.path("records"))
-        .as("the erasure record names acme: in acme's bundle, not beta's")
+    assertThat(global.toString()).doesNotContain("acme");
+    Result result = EvidenceCheck.check(global, keys);
+    assertThat(result.complete()).as(result.summary()).isTrue();
+    assertThat(python(global, keyFile, 0)).contains("PROVEN");
+  }
+
+  /**
+   * A chain written before the fifty-first session: an admin's erasure of a request id two tenants
+   * use wrote one erasure record, naming the lowest tenant (acme), for both tenants' records. It
+   * still verifies, acme's bundle proves every removal, and beta's withholds the record (it names
+   * acme), its removals not proven and no problem found, as before.
+   */
+  @Test
+  void shouldStillCheckAnErasureRecordOfBothTenantsWrittenBeforeOnePerTenant() throws Exception {
+    twoTenantsUnderOneRequestId("req-old-shared");
+    Transactions.inTransaction(
+        database.dataSource(),
+        connection -> {
+          ChainAppender.lock(connection);
+          long seq = ChainAppender.tail(connection).seq() + 1;
+          Instant at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+          int tombstoned;
+          try (java.sql.PreparedStatement update =
+              connection.prepareStatement(
+                  "update audit_log set payload = null, tombstoned_at = ?, tombstone_seq = ?"
+                      + " where request_id = 'req-old-shared' and payload is not null")) {
+            update.setObject(1, at.atOffset(ZoneOffset.UTC));
+            update.setLong(2, seq);
+            tombstoned = update.executeUpdate();
+          }
+          ObjectNode payload = JSON.createObjectNode();
+          payload.put("scope", "REQUEST").put("tenantId", "acme");
+          payload.put("requestId", "req-old-shared").put("reason", "DSR-2026-8");
+          payload.put("by", "ada (admin)").put("cutoff", at.plusNanos(1_000).toString());
+          payload.put("tombstoned", tombstoned).put("at", at.toString());
+          ChainAppender.append(
+              connection,
+              List.of(
+                  ChainRecord.ofService(
+                      io.genguard.schemas.EventIds.random(),
+                      Retention.EVENT_TYPE,
+                      "acme",
+                      "req-old-shared",
+                      CanonicalJson.write(payload))),
+              at);
+          return null;
+        });
+    anchors.publish(database.dataSource());
+    Path keyFile = AnchorLog.publicKeyFile(anchorFile);
+    assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
+
+    ObjectNode acme = bundle("req-old-shared", "acme").orElseThrow();
+    Result acmeResult = EvidenceCheck.check(acme, keys);
+    assertThat(acmeResult.complete()).as(acmeResult.summary()).isTrue();
+    assertThat(python(acme, keyFile, 0)).contains("PROVEN");
+    ObjectNode beta = bundle("req-old-shared", "beta").orElseThrow();
+    assertThat(beta.toString()).doesNotContain("acme");
+    assertThat(beta.path("records"))
         .anySatisfy(
             r ->
                 assertThat(r.path("withheld").asText())
                     .isEqualTo(EvidenceBundle.WITHHELD_OTHER_TENANTS_ERASURE));
-    Result result = EvidenceCheck.check(global, keys);
-    assertThat(result.intact()).as(result.summary()).isTrue();
-    assertThat(python(global, keyFile, 1)).noneMatch(line -> line.startsWith("problem:"));
+    Result betaResult = EvidenceCheck.check(beta, keys);
+    assertThat(betaResult.intact()).as(betaResult.summary()).isTrue();
+    assertThat(python(beta, keyFile, 1))
+        .anyMatch(line -> line.endsWith("RetentionApplied: NOT_PROVEN"))
+        .noneMatch(line -> line.startsWith("problem:"));
+  }
+
+  /** The release outcomes' event ids of the two tenants under one request id. */
+  private record Releases(String acme, String beta) {}
+
+  /** Acme's story (released) and beta's release under one request id. */
+  private Releases twoTenantsUnderOneRequestId(String requestId) throws Exception {
+    Scenario acme = Scenario.of(requestId, "acme", Decision.RELEASE, NOW);
+    writer.write(AuditEvents.story(acme));
+    io.genguard.events.v1.ReleaseGateOutcome beta =
+        AuditEvents.otherTenantsOutcome(
+            acme,
+            io.genguard.events.v1.GateOutcome.RELEASED,
+            io.genguard.events.v1.GateBasis.VERDICT,
+            null,
+            NOW);
+    writer.write(
+        List.of(AuditEvents.incoming(io.genguard.schemas.Topics.CONTENT_RELEASED.name(), beta)));
+    return new Releases(AuditEvents.gateOutcome(acme).getEventId(), beta.getEventId());
   }
 
   @Test

@@ -1232,7 +1232,8 @@ public final class Retention {
    * @param onlyTenant the tenant whose records alone are erased (a data subject's erasure, {@link
    *     #eraseSubject}, and its follow-ups): another tenant's records and release under the same
    *     request id stay; the request's dead letters, which name no tenant, go as well. Null: every
-   *     record of the request the caller may see, as {@link #erase(String, String, Caller)} says
+   *     record of the request the caller may see, as {@link #erase(String, String, Caller)} says: a
+   *     tenant's caller's erasure is scoped to its own tenant as if it named it
    */
   Erased erase(String requestId, String reason, Caller caller, boolean followUp, String onlyTenant)
       throws SQLException {
@@ -1248,6 +1249,10 @@ public final class Retention {
           ChainAppender.lock(connection);
           String tenant =
               onlyTenant != null ? onlyTenant : tenantToErase(connection, requestId, caller);
+          // The erasure's tenant scope: the tenant named (a data subject's), else the caller's (a
+          // tenant's admin erases its own tenant's records alone); null for a caller of every
+          // tenant. Its follow-ups keep it (request_erasure), and the gate's notice names it.
+          String scope = onlyTenant != null ? onlyTenant : caller.tenantId();
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
           Instant cutoff = now.plus(1, ChronoUnit.MICROS);
           long retentionSeq = ChainAppender.tail(connection).seq() + 1;
@@ -1293,8 +1298,7 @@ public final class Retention {
             tombstoned = parts.stream().mapToInt(ErasurePart::tombstoned).sum();
           } else {
             tombstoned =
-                tombstoneOfRequest(
-                    connection, requestId, now, cutoff, retentionSeq, onlyTenant, null);
+                tombstoneOfRequest(connection, requestId, now, cutoff, retentionSeq, scope, null);
             // The request's dead letters keep the bytes of its records (a prompt, an output) but
             // name no request in the audit log: found by their key, and named in the erasure
             // record.
@@ -1316,8 +1320,8 @@ public final class Retention {
                       // letters, they may hold its content).
                       + " and (?::text is null or tenant_id is null or tenant_id = ?)")) {
             conflicts.setString(1, requestId);
-            conflicts.setString(2, onlyTenant);
-            conflicts.setString(3, onlyTenant);
+            conflicts.setString(2, scope);
+            conflicts.setString(3, scope);
             conflicts.executeUpdate();
           }
           long versionOne;
@@ -1328,8 +1332,8 @@ public final class Retention {
                       + " + (select count(*) from dead_letter d join audit_log a"
                       + " on a.event_id = d.event_id where d.source_key = ? and a.chain_version = 1)")) {
             count.setString(1, requestId);
-            count.setString(2, onlyTenant);
-            count.setString(3, onlyTenant);
+            count.setString(2, scope);
+            count.setString(3, scope);
             count.setString(4, requestId);
             try (ResultSet rs = count.executeQuery()) {
               rs.next();
@@ -1360,8 +1364,7 @@ public final class Retention {
           List<Retractions.Released> released =
               tenant == null
                   ? List.of()
-                  : Retractions.releasedNotRetractedOnRecord(
-                      connection, requestId, onlyTenant != null ? onlyTenant : caller.tenantId());
+                  : Retractions.releasedNotRetractedOnRecord(connection, requestId, scope);
           if (tombstoned == 0) {
             Map<String, String> actionIds =
                 recordErasure(
@@ -1374,11 +1377,10 @@ public final class Retention {
                     copies,
                     released,
                     now);
-            tellTheGate(
-                connection, requestId, gateTenant(erasedTenants, tenant), onlyTenant, null, now);
+            tellTheGate(connection, requestId, gateTenant(scope, tenant), scope, null, now);
             List<String> retracted = retract(connection, released, actionIds, now);
             List<String> reports =
-                ReportRedaction.redact(connection, requestId, onlyTenant, caller, now);
+                ReportRedaction.redact(connection, requestId, scope, caller, now);
             return new Erased(
                 requestId,
                 tenant,
@@ -1403,7 +1405,7 @@ public final class Retention {
           // decision an erasure reaches (ReviewOutbox#publishPending).
           // A data subject's erasure drops its tenant's decisions only (two tenants may use one
           // request id); the whole request's erasure, every tenant's.
-          ReviewOutbox.dropDecisionsOfErased(connection, requestId, onlyTenant);
+          ReviewOutbox.dropDecisionsOfErased(connection, requestId, scope);
           for (ErasurePart part : parts) {
             ObjectNode payload = JsonNodeFactory.instance.objectNode();
             payload.put("scope", "REQUEST");
@@ -1420,16 +1422,9 @@ public final class Retention {
           Map<String, String> actionIds =
               recordErasure(
                   connection, caller, requestId, erasedTenants, why, parts, copies, released, now);
-          tellTheGate(
-              connection,
-              requestId,
-              gateTenant(erasedTenants, tenant),
-              onlyTenant,
-              retentionSeq,
-              now);
+          tellTheGate(connection, requestId, gateTenant(scope, tenant), scope, retentionSeq, now);
           List<String> retracted = retract(connection, released, actionIds, now);
-          List<String> reports =
-              ReportRedaction.redact(connection, requestId, onlyTenant, caller, now);
+          List<String> reports = ReportRedaction.redact(connection, requestId, scope, caller, now);
           return new Erased(
               requestId,
               tenant,
@@ -1593,27 +1588,30 @@ public final class Retention {
   public static final String NO_TENANT = "";
 
   /**
-   * Tells the release gate, through the outbox in this transaction, that the request is erased, so
-   * that it never publishes the output it holds or still gets; and notes the erasure, so that
-   * records arriving later are erased too ({@link #eraseLateRecords}): of {@code onlyTenant} when
-   * the erasure was that tenant's (a data subject's), else of every tenant. The note's {@code
-   * tenant_id} is the tenant whose late records the follow-up erases, null for every tenant; a
-   * second erasure of the request by another scope widens it to every tenant.
+   * The tenant the release gate's notice names: the erasure's tenant scope (a tenant's erasure), or
+   * none (null) for an erasure of every tenant's records (a global caller's that names no tenant),
+   * so that a gate keyed by tenant erases every tenant's entry under the id, also those of tenants
+   * whose records have not reached the audit store yet (reported by the fifty-first session's
+   * review: it named the one tenant the store knew); {@code tenant} is null, too, for a request
+   * known only by its dead letters.
    */
-  /**
-   * The tenant the release gate's notice names: the one tenant whose records the erasure removes,
-   * or none (null) when it removes several tenants' (an admin's erasure of a request id two tenants
-   * use), so that a gate keyed by tenant erases each one's entry, not the lowest tenant's alone.
-   */
-  private static String gateTenant(Map<String, List<String>> erasedTenants, String tenant) {
-    return erasedTenants.size() > 1 ? null : tenant;
+  private static String gateTenant(String scope, String tenant) {
+    return scope == null ? null : tenant;
   }
 
+  /**
+   * Tells the release gate, through the outbox in this transaction, that the request is erased, so
+   * that it never publishes the output it holds or still gets; and notes the erasure, so that
+   * records arriving later are erased too ({@link #eraseLateRecords}): of {@code scope} when the
+   * erasure was that tenant's (a data subject's, or a tenant's admin's), else (null) of every
+   * tenant. One note per request and scope (V39): tenant A's and tenant B's erasures of one id are
+   * followed up for A and for B, never for a third tenant; each note keeps its last erasure's time.
+   */
   private static void tellTheGate(
       Connection connection,
       String requestId,
       String tenant,
-      String onlyTenant,
+      String scope,
       Long erasureSeq,
       Instant now)
       throws SQLException {
@@ -1632,11 +1630,10 @@ public final class Retention {
     try (PreparedStatement noted =
         connection.prepareStatement(
             "insert into request_erasure (request_id, tenant_id, erased_at) values (?, ?, ?)"
-                + " on conflict (request_id) do update set erased_at = excluded.erased_at,"
-                + " tenant_id = case when request_erasure.tenant_id = excluded.tenant_id"
-                + " then excluded.tenant_id end")) {
+                + " on conflict (request_id, (coalesce(tenant_id, ''))) do update"
+                + " set erased_at = excluded.erased_at")) {
       noted.setString(1, requestId);
-      noted.setString(2, onlyTenant);
+      noted.setString(2, scope);
       noted.setObject(3, utc(now));
       noted.executeUpdate();
     }
@@ -1829,6 +1826,8 @@ public final class Retention {
    *
    * @param tenants each tenant's output ids under the request, in tenant order (one null tenant for
    *     a request known only by its dead letters)
+   * @param tombstoned the records the erasure tombstoned, by tenant (null: those naming none, its
+   *     dead letters among them)
    * @param retracted the releases the erasure takes down: each named in its tenant's action ({@code
    *     retractions}), so the chain alone shows what the erasure took down, also after the query
    *     rows that show it are gone (the retractions' own records name the action)

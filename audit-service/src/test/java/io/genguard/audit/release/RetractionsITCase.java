@@ -652,6 +652,109 @@ class RetractionsITCase {
     assertThat(verification.valid()).as(verification.summary()).isTrue();
   }
 
+  /**
+   * A tenant's admin's erasure by request id is its own tenant's, and so are its follow-ups: under
+   * a request id another tenant uses too, that tenant's records read after the erasure keep their
+   * content and its release stays up, and the gate's notices name the admin's tenant (reported by
+   * the fifty-first session's review: the erasure was noted for every tenant, so the follow-up
+   * tombstoned beta's records, retracted its release and told the gate with no tenant).
+   */
+  @Test
+  void shouldFollowUpATenantAdminsErasureForItsOwnTenantOnly() throws Exception {
+    Scenario acme = Scenario.of("tadm-shared", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+    Caller acmeAdmin = new Caller("admin02", "alan", Role.ADMIN, "acme");
+
+    Retention.Erased erased =
+        new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0)
+            .erase("tadm-shared", "DSR-acme-1", acmeAdmin);
+
+    assertThat(erased.tenantId()).isEqualTo("acme");
+    assertThat(count(tombstonedOf("tadm-shared", "beta"))).as("beta's records").isZero();
+    assertThat(erasureNoticeTenants("tadm-shared")).containsExactly("acme");
+
+    // Beta's release under the same id reaches the audit store after the erasure.
+    AuditWriter later =
+        new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(10), ZoneOffset.UTC));
+    later.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(), otherTenantsRelease(acme, NOW.plusSeconds(5)))));
+    List<Retention.Erased> followed =
+        new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC), 0)
+            .eraseLateRecords(Caller.system("erasure-follow-up"));
+
+    assertThat(followed).as("nothing of acme's arrived late").isEmpty();
+    assertThat(count(tombstonedOf("tadm-shared", "beta"))).as("beta's records").isZero();
+    assertThat(outbox("tadm-shared"))
+        .extracting(ContentRetraction::getTenantId)
+        .containsExactly("acme");
+    assertThat(erasureNoticeTenants("tadm-shared")).containsExactly("acme");
+    assertThat(
+            count(
+                "select count(*) from request_erasure where request_id = 'tadm-shared'"
+                    + " and tenant_id = 'acme'"))
+        .as("the erasure is noted for acme's follow-ups")
+        .isEqualTo(1);
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+  }
+
+  /**
+   * A global admin's erasure that names no tenant erases every tenant's records under the id, now
+   * and in its follow-ups, so the gate's notice names no tenant, also when the audit store holds
+   * one tenant's records so far: another tenant's output, not yet read here, is then not released
+   * by a gate keyed by tenant (reported by the fifty-first session's review: it named acme).
+   */
+  @Test
+  void shouldTellTheGateOfEveryTenantWhenAGlobalAdminErasesARequestOfOneKnownTenant()
+      throws Exception {
+    Scenario acme = Scenario.of("gadm-shared", "acme", Decision.RELEASE, NOW.minusSeconds(120));
+    writer.write(AuditEvents.story(acme));
+
+    new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0)
+        .erase("gadm-shared", "DSR-1", ADMIN);
+
+    assertThat(erasureNoticeTenants("gadm-shared")).containsExactly(Retention.NO_TENANT);
+    assertThat(outbox("gadm-shared"))
+        .extracting(ContentRetraction::getTenantId)
+        .containsExactly("acme");
+  }
+
+  /**
+   * An admin's erasure of a request id two tenants use records one {@code requests.erase} action
+   * per tenant, each counting its own tenant's tombstoned records alone (reported by the
+   * fifty-first session's review: each counted both tenants' records).
+   */
+  @Test
+  void shouldCountOnlyEachTenantsOwnRecordsInItsErasureAction() throws Exception {
+    Scenario acme = Scenario.of("shared-count", "acme", Decision.RELEASE, NOW.minusSeconds(90));
+    writer.write(AuditEvents.story(acme));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(), otherTenantsRelease(acme, NOW.minusSeconds(60)))));
+
+    Retention.Erased erased =
+        new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0)
+            .erase("shared-count", "DSR-2026-52", ADMIN);
+
+    long acmeCount = count(tombstonedOf("shared-count", "acme"));
+    long betaCount = count(tombstonedOf("shared-count", "beta"));
+    assertThat(betaCount).isEqualTo(1);
+    assertThat(erased.tombstoned()).isEqualTo(acmeCount + betaCount);
+    List<JsonNode> actions = erasureActions("shared-count");
+    assertThat(actions)
+        .extracting(a -> a.path("tenantId").asText())
+        .containsExactly("acme", "beta");
+    assertThat(actions.get(0).path("details").path("tombstoned").asLong()).isEqualTo(acmeCount);
+    assertThat(actions.get(1).path("details").path("tombstoned").asLong()).isEqualTo(betaCount);
+    assertThat(actions)
+        .extracting(a -> a.path("details").path("reason").asText())
+        .as("the admin's one reason")
+        .containsOnly("DSR-2026-52");
+  }
+
   private static String tombstonedOf(String requestId, String tenant) {
     return "select count(*) from audit_log where request_id = '"
         + requestId

@@ -360,6 +360,91 @@ class RetentionITCase {
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
+  /**
+   * Tenant acme's and tenant beta's erasures of a request id both use (each tenant's data
+   * subject's, {@link Retention#eraseSubject}, erases its request with the tenant named): the
+   * follow-ups erase acme's and beta's late records, not those of a third tenant using the id too
+   * (reported by the fifty-first session's review: the two scopes widened the request's one note to
+   * every tenant).
+   */
+  @Test
+  void shouldNotWidenTwoTenantsErasuresOfOneRequestIdToAThirdTenant() throws Exception {
+    Scenario acme = Scenario.of("two-scopes", "acme", Decision.BLOCK, NOW.minusSeconds(120));
+    AuditWriter writer = new AuditWriter(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC));
+    writer.write(AuditEvents.story(acme));
+    writer.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(),
+                AuditEvents.otherTenantsOutcome(
+                    acme,
+                    GateOutcome.QUARANTINED,
+                    GateBasis.VERDICT,
+                    null,
+                    NOW.minusSeconds(60)))));
+    new Retention(database.dataSource(), Clock.fixed(NOW, ZoneOffset.UTC), 0)
+        .erase("two-scopes", "DSR-acme-2", ADMIN, false, "acme");
+    new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(1), ZoneOffset.UTC), 0)
+        .erase("two-scopes", "DSR-beta-2", ADMIN, false, "beta");
+
+    // Gamma's release and acme's late quarantine arrive after both erasures.
+    AuditWriter later =
+        new AuditWriter(database.dataSource(), Clock.fixed(NOW.plusSeconds(10), ZoneOffset.UTC));
+    later.write(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(),
+                io.genguard.events.v1.ReleaseGateOutcome.newBuilder(
+                        AuditEvents.otherTenantsOutcome(
+                            acme,
+                            GateOutcome.RELEASED,
+                            GateBasis.VERDICT,
+                            null,
+                            NOW.plusSeconds(5)))
+                    .setEventId("gate-gamma-two-scopes")
+                    .setTenantId("gamma")
+                    .setVerdictId("verdict-gamma-two-scopes")
+                    .build()),
+            AuditEvents.incoming(
+                Topics.CONTENT_QUARANTINED.name(),
+                io.genguard.events.v1.ReleaseGateOutcome.newBuilder(
+                        AuditEvents.gateOutcome(
+                            acme,
+                            GateOutcome.QUARANTINED,
+                            GateBasis.ERASURE,
+                            null,
+                            NOW.plusSeconds(5)))
+                    .setEventId("gate-acme-late-two-scopes")
+                    .build())));
+    List<Retention.Erased> followed =
+        new Retention(database.dataSource(), Clock.fixed(NOW.plusSeconds(20), ZoneOffset.UTC), 0)
+            .eraseLateRecords(Caller.system("erasure-follow-up"));
+
+    assertThat(followed)
+        .singleElement()
+        .satisfies(
+            one -> {
+              assertThat(one.tenantId()).isEqualTo("acme");
+              assertThat(one.tombstoned()).isEqualTo(1);
+            });
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'two-scopes' and tenant_id = 'gamma' and tombstone_seq is not null"))
+        .as("gamma's records")
+        .isZero();
+    assertThat(
+            count(
+                "select count(*) from content_retraction where request_id = 'two-scopes'"
+                    + " and tenant_id = 'gamma'"))
+        .as("gamma's release stays up")
+        .isZero();
+    assertThat(count("select count(*) from request_erasure where request_id = 'two-scopes'"))
+        .as("one note per tenant scope")
+        .isEqualTo(2);
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+  }
+
   @Test
   void shouldTellTheGateAndEraseRecordsThatArriveAfterTheErasure() throws Exception {
     Scenario late = Scenario.of("acme-late", "acme", Decision.RELEASE, NOW.minusSeconds(5));
@@ -385,7 +470,8 @@ class RetentionITCase {
       assertThat(rs.next()).isFalse();
     }
     assertThat(notice.getRequestId()).isEqualTo("acme-late");
-    assertThat(notice.getTenantId()).isEqualTo("acme");
+    // An admin's erasure is of every tenant's records under the id, those not read yet too.
+    assertThat(notice.getTenantId()).isEqualTo(Retention.NO_TENANT);
     assertThat(notice.getErasureSeq()).isEqualTo(erased.retentionSeq());
     assertThat(notice.getCause()).isEqualTo(ErasureCause.ERASURE);
     assertThat(notice.toString()).doesNotContain("DSR-2026-200");

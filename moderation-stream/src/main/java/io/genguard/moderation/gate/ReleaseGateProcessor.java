@@ -613,12 +613,16 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         && entry.state() == GateEntry.State.WAITING
         && entry.output() != null
         && !sameOutput(entry.output(), output)) {
-      if (entry.verdict() == null) {
-        // Another output while the first waits for its verdict: the first may be forged.
+      if (entry.verdict() == null
+          || withheld(entry, output.getRequestId(), output.getTenantId()) != null) {
+        // Another output while the first waits for its verdict, or with it for its own request
+        // (withheld, see decideIfComplete): the first may be forged or a copy, or genuine. Whether
+        // it is forged is decided once its request comes; until then this one waits beside it.
         waitBeside(requestId, output, record.value());
         return;
       }
-      // The first is forged (its verdict came and kept it from the request, see decideIfComplete):
+      // The first is forged (its verdict came and kept it from the request, see decideIfComplete;
+      // the only other entry waiting with an output and its verdict is a withheld one, above):
       // this one takes its place.
       entry =
           withoutForged(
@@ -1172,9 +1176,10 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
   /**
    * Dead-letters, as a copy re-published under another tenant (the reason format 3 gives), an
    * output that waited the verdict timeout for its own request while {@code other}'s request under
-   * the id was read ({@link #withheld}), with its verdict and any output beside it, and forgets its
-   * entry: its tenant's request, if it comes later, waits for an output of its own. From the sweep,
-   * where no record is read: the dead letters' event ids are made from the key.
+   * the id was read ({@link #withheld}), with its verdict and any output beside it and that one's
+   * verdict, and forgets its entry: its tenant's request, if it comes later, waits for an output of
+   * its own. From the sweep, where no record is read: the dead letters' event ids are made from the
+   * key.
    */
   private void unrequested(String key, GateEntry entry, GenerationOutput output, String other) {
     String requestId = output.getRequestId();
@@ -1208,6 +1213,18 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
             besideOutput.getOutputId() + "/beside"
           });
       payloads.add(beside.output());
+      if (beside.verdict() != null) {
+        // Its verdict, kept beside it (onVerdict): dead-lettered with it, not dropped.
+        ModerationVerdict besideVerdict =
+            Topics.MODERATION_VERDICTS.codec().decode(beside.verdict());
+        letters.add(
+            new String[] {
+              Topics.MODERATION_VERDICTS.name(),
+              "verdict of output " + besideOutput.getOutputId(),
+              besideVerdict.getVerdictId() + "/beside"
+            });
+        payloads.add(beside.verdict());
+      }
       store.delete(contenderKey(key));
     }
     for (int i = 0; i < letters.size(); i++) {

@@ -174,14 +174,13 @@ class ReleaseGateTenantKeyedTest {
 
   /**
    * Review finding (fifty-first session, review2): an output that waits for its tenant's request
-   * ({@code withheld}) holds its verdict, and onOutput takes any WAITING entry holding a verdict
-   * for a forged one: a second output under the id and tenant dead-letters the first, a genuine one
-   * with a RELEASE verdict, as "found INVALID", and takes the request. Fails until fixed: remove
-   * {@code @Disabled} to see it.
+   * ({@code withheld}) holds its verdict, and onOutput took any WAITING entry holding a verdict for
+   * a forged one: a second output under the id and tenant dead-lettered the first, a genuine one
+   * with a RELEASE verdict, as "found INVALID", and took the request. Now the second waits beside
+   * the first until the request comes.
    */
-  @org.junit.jupiter.api.Disabled("review2 finding: a withheld output is taken for a forged one")
   @Test
-  void reviewWithheldOutputIsNotTakenForAForgedOneByASecondOutput() {
+  void shouldNotTakeAWithheldOutputForAForgedOneWhenASecondOutputComes() {
     start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
     GenerationOutput acme = output("r-withheld-second", "Acme's text.");
     GenerationOutput genuine = underTenant(acme, "globex", "Globex's text.");
@@ -202,15 +201,21 @@ class ReleaseGateTenantKeyedTest {
   }
 
   /**
-   * Review finding (fifty-first session, review2): docs/OPERATIONS.md now says a copy of one
-   * tenant's output republished under another tenant is not released under it, as at format 3;
-   * where the other tenant sent a request of its own under the id, the copy (a v1 manifest) is
-   * decided on that tenant's verdict and released. Fails until fixed or documented.
+   * Review finding (fifty-first session, review2), not fixed: where the other tenant sent a request
+   * of its own under the id, a copy of one tenant's output re-published under it (a v1 manifest,
+   * which names no tenant) takes that tenant's entry and is decided on its verdict, and released
+   * (format 3 dead-letters it). The gate cannot tell it from that tenant's own output: output ids
+   * come from the request id alone, and the copy may come before the output it copies. A v2
+   * manifest binds the tenant (INVALID under another: forged, replaced by the genuine output).
+   * Documented in docs/OPERATIONS.md ("State format 4") and the README's not-fixed list.
    */
   @org.junit.jupiter.api.Disabled(
-      "review2 finding: a copy under a tenant with a request is released")
+      "not fixed (review2 finding 2): a copy with a v1 manifest under a tenant that sent its own"
+          + " request under the id is released on that tenant's verdict; format 4 runs only where"
+          + " tenants cannot publish under each other's names or v1 manifests are refused"
+          + " (GENGUARD_PROVENANCE_V1_NOT_AFTER), see docs/OPERATIONS.md")
   @Test
-  void reviewCopyUnderATenantWithItsOwnRequestIsNotReleased() {
+  void shouldNotReleaseACopyUnderATenantWithItsOwnRequest() {
     start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
     GenerationOutput acme = output("r-copy-requested", "Acme's text.");
     sendRequest("r-copy-requested", "acme");
@@ -225,13 +230,11 @@ class ReleaseGateTenantKeyedTest {
   }
 
   /**
-   * Review finding (fifty-first session, review2): the sweep dead-letters an unrequested output and
-   * the output beside it, but drops the verdict the output beside it kept. Fails until fixed.
+   * Review finding (fifty-first session, review2): the sweep dead-lettered an unrequested output
+   * and the output beside it, but dropped the verdict the output beside it kept.
    */
-  @org.junit.jupiter.api.Disabled(
-      "review2 finding: the verdict beside is dropped, not dead-lettered")
   @Test
-  void reviewUnrequestedOutputsDeadLetterTheVerdictBeside() {
+  void shouldDeadLetterTheVerdictBesideAnUnrequestedOutput() {
     start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
     sendRequest("r-beside-verdict", "acme");
     GenerationOutput first = underTenant(output("r-beside-verdict", "A."), "globex", "Copy one.");
@@ -245,7 +248,11 @@ class ReleaseGateTenantKeyedTest {
     assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name())).hasSize(2);
     assertThat(deadLetters(Topics.MODERATION_VERDICTS_DLQ.name()))
         .as("the verdict of the output beside")
-        .hasSize(1);
+        .singleElement()
+        .satisfies(
+            dead ->
+                assertThat(dead.getReason())
+                    .contains("verdict of output out-beside came under tenant \"globex\""));
   }
 
   @Test

@@ -1826,8 +1826,8 @@ public final class Retention {
    *
    * @param tenants each tenant's output ids under the request, in tenant order (one null tenant for
    *     a request known only by its dead letters)
-   * @param tombstoned the records the erasure tombstoned, by tenant (null: those naming none, its
-   *     dead letters among them)
+   * @param parts the erasure records the erasure wrote, each with the records it tombstoned: one,
+   *     or one per tenant and one naming no tenant (its dead letters among them)
    * @param retracted the releases the erasure takes down: each named in its tenant's action ({@code
    *     retractions}), so the chain alone shows what the erasure took down, also after the query
    *     rows that show it are gone (the retractions' own records name the action)

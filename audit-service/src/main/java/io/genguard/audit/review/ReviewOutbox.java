@@ -126,6 +126,23 @@ public final class ReviewOutbox implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether one of a request's erasure notes ({@code scopes}: each the tenant it erased, '' for
+   * every tenant; null: none) reaches a review decision ({@link #erasedFor}).
+   */
+  private static boolean erasedForAny(byte[] payload, java.sql.Array scopes) throws SQLException {
+    if (scopes == null) {
+      return false;
+    }
+    for (Object scope : (Object[]) scopes.getArray()) {
+      String tenant = (String) scope;
+      if (erasedFor(payload, tenant.isEmpty() ? null : tenant)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static int delete(Connection connection, List<String> ids) throws SQLException {
     if (ids.isEmpty()) {
       return 0;
@@ -225,17 +242,20 @@ public final class ReviewOutbox implements AutoCloseable {
         int looked = 0;
         try (PreparedStatement select =
             connection.prepareStatement(
-                "select o.review_id, o.request_id, o.payload, o.topic, e.request_id is not null,"
-                    + " e.tenant_id from review_outbox o left join request_erasure e"
-                    + " on o.topic = ? and e.request_id = o.request_id"
-                    + " where o.published_at is null"
+                // The request's erasure notes, one per tenant scope (V39; '' for every tenant's),
+                // in one array: a join gave a decision one row per note, so two tenants' notes
+                // sent another tenant's decision twice, and one note not its own sent it.
+                "select o.review_id, o.request_id, o.payload, o.topic,"
+                    + " (select array_agg(coalesce(e.tenant_id, '')) from request_erasure e"
+                    + " where o.topic = ? and e.request_id = o.request_id)"
+                    + " from review_outbox o where o.published_at is null"
                     + " order by o.created_at limit ? for update of o skip locked")) {
           select.setString(1, Topics.REVIEW_DECISIONS.name());
           select.setInt(2, BATCH);
           try (ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
               looked++;
-              if (rs.getBoolean(5) && erasedFor(rs.getBytes(3), rs.getString(6))) {
+              if (erasedForAny(rs.getBytes(3), rs.getArray(5))) {
                 continue; // erased since the delete above: dropped next round, not sent
               }
               ids.add(rs.getString(1));

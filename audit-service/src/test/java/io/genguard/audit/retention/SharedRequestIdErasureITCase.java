@@ -205,6 +205,39 @@ class SharedRequestIdErasureITCase {
         .isEqualTo(1);
   }
 
+  /**
+   * Two tenants' erasure notes of one request id (one per scope since V39) and a third tenant's
+   * decision: sent once. The publisher joined the notes, one row each, so it sent the decision once
+   * per note (and a decision of one noted tenant was sent on the row of the other's note, had the
+   * erasure come between its two statements).
+   */
+  @Test
+  void shouldSendADecisionOnceWhateverTheNumberOfTheRequestsErasureNotes() throws Exception {
+    eraseAcmesSubject();
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.executeUpdate(
+          "insert into request_erasure (request_id, tenant_id, erased_at) values ('"
+              + REQUEST
+              + "', 'gamma', now())");
+    }
+    enqueueDecision("beta", BETA_OUTPUT, BETA_VERDICT);
+    IntegrationInfrastructure infra = IntegrationInfrastructure.get();
+    TopicProvisioner.provisionCatalogue(infra.kafkaClientProperties(), 2, (short) 1);
+
+    try (ReviewOutbox outbox =
+        new ReviewOutbox(
+            database.dataSource(),
+            infra.kafkaClientProperties(),
+            Clock.systemUTC(),
+            Duration.ofSeconds(1))) {
+      // Beta's decision and the erasure's notice to the gate: each looked at and sent once.
+      long pending = count("select count(*) from review_outbox where published_at is null");
+      assertThat(outbox.publishPending()).as("each row looked at once").isEqualTo(pending);
+      assertThat(outbox.publishedCount()).as("each sent once").isEqualTo(pending);
+    }
+  }
+
   private void enqueueDecision(String tenant, String outputId, String verdictId) throws Exception {
     String reviewId = EventIds.nameBased("review", REQUEST, tenant);
     ReviewDecision decision =

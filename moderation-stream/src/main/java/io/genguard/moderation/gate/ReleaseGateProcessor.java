@@ -1155,22 +1155,34 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     if (old != null && old.requestTenant() != null && !old.requestTenant().equals(tenant)) {
       return old.requestTenant();
     }
-    // As in onErasure: only keys that start with the request id and the separator are its.
+    for (KeyValue<String, GateEntry> next : tenantEntries(requestId)) {
+      String other = next.value.requestTenant();
+      if (other != null && !other.equals(tenant)) {
+        return other;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * From format 4, the entries keyed by {@code requestId} and a tenant (not the outputs kept beside
+   * them), in key order.
+   */
+  private List<KeyValue<String, GateEntry>> tenantEntries(String requestId) {
+    List<KeyValue<String, GateEntry>> entries = new ArrayList<>();
+    // range's upper bound is inclusive: the request id followed by U+0002 is another request's
+    // key, so only keys that start with the request id and the separator are this request's.
     String prefix = requestId + TENANT_SEPARATOR;
     try (KeyValueIterator<String, GateEntry> tenants =
         store.range(prefix, requestId + (char) (TENANT_SEPARATOR + 1))) {
       while (tenants.hasNext()) {
         KeyValue<String, GateEntry> next = tenants.next();
-        String other = next.value.requestTenant();
-        if (next.key.startsWith(prefix)
-            && !isContenderKey(next.key)
-            && other != null
-            && !other.equals(tenant)) {
-          return other;
+        if (next.key.startsWith(prefix) && !isContenderKey(next.key)) {
+          entries.add(next);
         }
       }
     }
-    return null;
+    return entries;
   }
 
   /**
@@ -1182,64 +1194,75 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * key.
    */
   private void unrequested(String key, GateEntry entry, GenerationOutput output, String other) {
-    String requestId = output.getRequestId();
-    String tenant = output.getTenantId();
-    byte[] recordKey = requestId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    int partition = context.taskId().partition();
-    List<String[]> letters = new ArrayList<>();
-    letters.add(
-        new String[] {
-          Topics.GENERATION_OUTPUTS.name(), "output " + output.getOutputId(), output.getOutputId()
-        });
-    List<byte[]> payloads = new ArrayList<>();
-    payloads.add(entry.output());
+    String outputId = output.getOutputId();
+    unrequestedLetter(
+        output,
+        other,
+        Topics.GENERATION_OUTPUTS.name(),
+        "output " + outputId,
+        outputId,
+        entry.output());
     if (entry.verdict() != null) {
-      ModerationVerdict verdict = Topics.MODERATION_VERDICTS.codec().decode(entry.verdict());
-      letters.add(
-          new String[] {
-            Topics.MODERATION_VERDICTS.name(),
-            "verdict " + verdict.getVerdictId(),
-            verdict.getVerdictId()
-          });
-      payloads.add(entry.verdict());
+      String verdictId = Topics.MODERATION_VERDICTS.codec().decode(entry.verdict()).getVerdictId();
+      unrequestedLetter(
+          output,
+          other,
+          Topics.MODERATION_VERDICTS.name(),
+          "verdict " + verdictId,
+          verdictId,
+          entry.verdict());
     }
     GateEntry beside = store.get(contenderKey(key));
     if (beside != null) {
-      GenerationOutput besideOutput = Topics.GENERATION_OUTPUTS.codec().decode(beside.output());
-      letters.add(
-          new String[] {
-            Topics.GENERATION_OUTPUTS.name(),
-            "output " + besideOutput.getOutputId(),
-            besideOutput.getOutputId() + "/beside"
-          });
-      payloads.add(beside.output());
+      String besideId = Topics.GENERATION_OUTPUTS.codec().decode(beside.output()).getOutputId();
+      unrequestedLetter(
+          output,
+          other,
+          Topics.GENERATION_OUTPUTS.name(),
+          "output " + besideId,
+          besideId + "/beside",
+          beside.output());
       if (beside.verdict() != null) {
         // Its verdict, kept beside it (onVerdict): dead-lettered with it, not dropped.
-        ModerationVerdict besideVerdict =
-            Topics.MODERATION_VERDICTS.codec().decode(beside.verdict());
-        letters.add(
-            new String[] {
-              Topics.MODERATION_VERDICTS.name(),
-              "verdict of output " + besideOutput.getOutputId(),
-              besideVerdict.getVerdictId() + "/beside"
-            });
-        payloads.add(beside.verdict());
+        String besideVerdictId =
+            Topics.MODERATION_VERDICTS.codec().decode(beside.verdict()).getVerdictId();
+        unrequestedLetter(
+            output,
+            other,
+            Topics.MODERATION_VERDICTS.name(),
+            "verdict of output " + besideId,
+            besideVerdictId + "/beside",
+            beside.verdict());
       }
       store.delete(contenderKey(key));
     }
-    for (int i = 0; i < letters.size(); i++) {
-      String[] letter = letters.get(i);
-      count(recordKey);
-      deadLetter(
-          letter[0],
-          partition,
-          -1,
-          recordKey,
-          payloads.get(i),
-          new IllegalStateException(otherTenantReason(letter[1], tenant, requestId, other)),
-          EventIds.nameBased("dlq-unrequested", letter[0], requestId, tenant, letter[2]));
-    }
     store.delete(key);
+  }
+
+  /**
+   * Dead-letters one record {@link #unrequested} lets go ({@code what}, of {@code topic}), under
+   * {@code output}'s tenant, whose request did not come while {@code other}'s did; {@code idPart}
+   * tells its dead letter's event id from the others'.
+   */
+  private void unrequestedLetter(
+      GenerationOutput output,
+      String other,
+      String topic,
+      String what,
+      String idPart,
+      byte[] payload) {
+    String requestId = output.getRequestId();
+    String tenant = output.getTenantId();
+    byte[] recordKey = requestId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    count(recordKey);
+    deadLetter(
+        topic,
+        context.taskId().partition(),
+        -1,
+        recordKey,
+        payload,
+        new IllegalStateException(otherTenantReason(what, tenant, requestId, other)),
+        EventIds.nameBased("dlq-unrequested", topic, requestId, tenant, idPart));
   }
 
   /** Decides the output on its verdict (paired in {@code entry}). */
@@ -1422,18 +1445,7 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     // that finds the marker gets its own outcome (see erasedKey).
     List<String> keys = new ArrayList<>();
     keys.add(requestId);
-    // range's upper bound is inclusive: the request id followed by U+0002 is another request's
-    // key, so only keys that start with the request id and the separator are this request's.
-    String prefix = requestId + TENANT_SEPARATOR;
-    try (KeyValueIterator<String, GateEntry> tenants =
-        store.range(prefix, requestId + (char) (TENANT_SEPARATOR + 1))) {
-      while (tenants.hasNext()) {
-        String key = tenants.next().key;
-        if (key.startsWith(prefix) && !isContenderKey(key)) {
-          keys.add(key);
-        }
-      }
-    }
+    tenantEntries(requestId).forEach(entry -> keys.add(entry.key));
     keys.forEach(key -> erase(key, notice));
   }
 

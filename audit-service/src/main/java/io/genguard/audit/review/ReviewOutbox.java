@@ -127,6 +127,16 @@ public final class ReviewOutbox implements AutoCloseable {
   }
 
   /**
+   * A review decision's row's ({@code o}) erasure notes, one per tenant scope (V39; '' for every
+   * tenant's), in one array, null for none or a row of another topic (the parameter: the review
+   * decisions' topic). A join gave a row one result row per note: two tenants' notes sent another
+   * tenant's decision twice, and a note not its own could send it.
+   */
+  private static final String ERASURE_SCOPES =
+      " (select array_agg(coalesce(e.tenant_id, '')) from request_erasure e"
+          + " where o.topic = ? and e.request_id = o.request_id)";
+
+  /**
    * Whether one of a request's erasure notes ({@code scopes}: each the tenant it erased, '' for
    * every tenant; null: none) reaches a review decision ({@link #erasedFor}).
    */
@@ -224,13 +234,16 @@ public final class ReviewOutbox implements AutoCloseable {
         List<String> dropped = new ArrayList<>();
         try (PreparedStatement erased =
             connection.prepareStatement(
-                "select o.review_id, o.payload, e.tenant_id from review_outbox o"
-                    + " join request_erasure e on e.request_id = o.request_id"
-                    + " where o.published_at is null and o.topic = ? for update of o skip locked")) {
+                "select o.review_id, o.payload,"
+                    + ERASURE_SCOPES
+                    + " from review_outbox o where o.published_at is null and o.topic = ?"
+                    + " and exists (select 1 from request_erasure e where e.request_id = o.request_id)"
+                    + " for update of o skip locked")) {
           erased.setString(1, Topics.REVIEW_DECISIONS.name());
+          erased.setString(2, Topics.REVIEW_DECISIONS.name());
           try (ResultSet rs = erased.executeQuery()) {
             while (rs.next()) {
-              if (erasedFor(rs.getBytes(2), rs.getString(3))) {
+              if (erasedForAny(rs.getBytes(2), rs.getArray(3))) {
                 dropped.add(rs.getString(1));
               }
             }
@@ -242,12 +255,8 @@ public final class ReviewOutbox implements AutoCloseable {
         int looked = 0;
         try (PreparedStatement select =
             connection.prepareStatement(
-                // The request's erasure notes, one per tenant scope (V39; '' for every tenant's),
-                // in one array: a join gave a decision one row per note, so two tenants' notes
-                // sent another tenant's decision twice, and one note not its own sent it.
                 "select o.review_id, o.request_id, o.payload, o.topic,"
-                    + " (select array_agg(coalesce(e.tenant_id, '')) from request_erasure e"
-                    + " where o.topic = ? and e.request_id = o.request_id)"
+                    + ERASURE_SCOPES
                     + " from review_outbox o where o.published_at is null"
                     + " order by o.created_at limit ? for update of o skip locked")) {
           select.setString(1, Topics.REVIEW_DECISIONS.name());

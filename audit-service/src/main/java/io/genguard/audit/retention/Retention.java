@@ -1606,6 +1606,9 @@ public final class Retention {
    * erasure was that tenant's (a data subject's, or a tenant's admin's), else (null) of every
    * tenant. One note per request and scope (V39): tenant A's and tenant B's erasures of one id are
    * followed up for A and for B, never for a third tenant; each note keeps its last erasure's time.
+   * The notes are in {@code request_erasure_note} (V40), which inherits {@code request_erasure},
+   * where the reads find them; an older instance's insert into {@code request_erasure} lands there
+   * too, through its trigger.
    */
   private static void tellTheGate(
       Connection connection,
@@ -1629,7 +1632,7 @@ public final class Retention {
         now);
     try (PreparedStatement noted =
         connection.prepareStatement(
-            "insert into request_erasure (request_id, tenant_id, erased_at) values (?, ?, ?)"
+            "insert into request_erasure_note (request_id, tenant_id, erased_at) values (?, ?, ?)"
                 + " on conflict (request_id, (coalesce(tenant_id, ''))) do update"
                 + " set erased_at = excluded.erased_at")) {
       noted.setString(1, requestId);

@@ -898,6 +898,10 @@ public final class AuditService implements AutoCloseable {
   private void applyRetention() {
     try {
       logRetention(retention.runScheduled().run());
+    } catch (Retention.NotRecordedException e) {
+      // Applied, not recorded: Retention logged what the run did and why its action failed; the
+      // next run records itself.
+      logRetention(e.run());
     } catch (Retention.PartlyFailedException e) {
       // The other scopes were applied (and the failed ones' batches before they failed).
       logRetention(e.run());

@@ -677,6 +677,20 @@ public final class AuditApi implements AutoCloseable {
           answer.put("actionId", e.actionId());
           ctx.status(HttpStatus.INTERNAL_SERVER_ERROR).json(answer);
         });
+    // A retention run applied whose retention.run action could not be recorded (Retention logged
+    // what it did and why): the answer says what was done, with no action to name.
+    app.exception(
+        Retention.NotRecordedException.class,
+        (e, ctx) -> {
+          Map<String, Object> answer = new LinkedHashMap<>();
+          answer.put("status", HttpStatus.INTERNAL_SERVER_ERROR.getCode());
+          answer.put("error", e.getMessage() + "; the audit service log says why");
+          answer.put("failedScopes", e.failedScopes());
+          answer.put("applied", e.run().batches());
+          answer.put("biasReportsPruned", e.run().biasReports());
+          answer.put("actionId", null);
+          ctx.status(HttpStatus.INTERNAL_SERVER_ERROR).json(answer);
+        });
     app.exception(
         CheckUnavailableException.class,
         (e, ctx) -> {

@@ -407,28 +407,88 @@ public final class Retention {
     if (!idleRecorded && applied.isEmpty() && reports == 0 && failed.isEmpty()) {
       return new RecordedRun(run, null);
     }
-    String actionId =
-        Transactions.inTransaction(
-            dataSource,
-            connection -> {
-              ActionLog.Action action =
-                  ActionLog.Action.of("retention.run", caller.tenantId(), null, null);
-              action
-                  .details()
-                  .put("batches", applied.size())
-                  .put("tombstoned", applied.stream().mapToLong(Applied::tombstoned).sum())
-                  .put("biasReportsPruned", reports);
-              if (!failed.isEmpty()) {
-                ArrayNode scopes = action.details().putArray("failedScopes");
-                failed.forEach(scopes::add);
-              }
-              return ActionLog.record(connection, caller, action, clock.instant());
-            });
+    String actionId;
+    try {
+      actionId =
+          Transactions.inTransaction(
+              dataSource,
+              connection -> {
+                ActionLog.Action action =
+                    ActionLog.Action.of("retention.run", caller.tenantId(), null, null);
+                action
+                    .details()
+                    .put("batches", applied.size())
+                    .put("tombstoned", applied.stream().mapToLong(Applied::tombstoned).sum())
+                    .put("biasReportsPruned", reports);
+                if (!failed.isEmpty()) {
+                  ArrayNode scopes = action.details().putArray("failedScopes");
+                  failed.forEach(scopes::add);
+                }
+                return ActionLog.record(connection, caller, action, clock.instant());
+              });
+    } catch (SQLException | RuntimeException e) {
+      // The run stands (each batch committed on its own): say what it did, and that the chain
+      // holds no action for it, rather than only that "the run failed" (before the fifty-second
+      // session).
+      NotRecordedException notRecorded = new NotRecordedException(run, failed, caller, e);
+      if (partly != null) {
+        notRecorded.addSuppressed(partly);
+      }
+      LOG.error("{}: {}", notRecorded.getMessage(), e.toString());
+      throw notRecorded;
+    }
     if (partly != null) {
       LOG.warn("The partly failed retention run is recorded as action {}", actionId);
       throw partly.recordedAs(actionId);
     }
     return new RecordedRun(run, actionId);
+  }
+
+  /**
+   * A retention run that was applied (in every scope but {@link #failedScopes}) whose {@code
+   * retention.run} action could not be recorded afterwards: the chain holds no action for it, while
+   * what it removed stays removed. The message says what the run did ({@link #run}) and that its
+   * action was not recorded; the cause says why.
+   */
+  public static final class NotRecordedException extends SQLException {
+    private static final long serialVersionUID = 1L;
+    private final transient Run run;
+    private final List<String> failedScopes;
+
+    NotRecordedException(Run run, List<String> failedScopes, Caller caller, Exception cause) {
+      super(words(run, failedScopes, caller), cause);
+      this.run = run;
+      this.failedScopes = List.copyOf(failedScopes);
+    }
+
+    private static String words(Run run, List<String> failedScopes, Caller caller) {
+      return "The retention run of "
+          + caller.name()
+          + " was applied: it tombstoned "
+          + run.batches().stream().mapToLong(Applied::tombstoned).sum()
+          + " record(s) in "
+          + run.batches().size()
+          + " batch(es) and removed the texts of "
+          + run.biasReports().size()
+          + " bias report(s)"
+          + (failedScopes.isEmpty()
+              ? ""
+              : ", and failed in the scope of "
+                  + String.join(", ", failedScopes)
+                  + " (tried again at the next run)")
+          + "; but its retention.run action could not be recorded, so the audit chain holds no"
+          + " action for this run (what it removed stays removed)";
+    }
+
+    /** What the run did, committed batch by batch. */
+    public Run run() {
+      return run;
+    }
+
+    /** The scopes the run failed in, if any ("tenant acme", "the default"). */
+    public List<String> failedScopes() {
+      return failedScopes;
+    }
   }
 
   /**

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.tuple;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.InvalidInputException;
@@ -59,6 +63,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.slf4j.LoggerFactory;
 
 /** Retention removes old content per tenant and leaves a chain that still verifies. */
 class RetentionITCase {
@@ -1801,6 +1806,70 @@ class RetentionITCase {
     assertThat(idle.run().batches()).isEmpty();
     assertThat(idle.actionId()).as("a run that did nothing").isNull();
     assertThat(count("select count(*) from api_action where action = 'retention.run'")).isOne();
+    ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
+    assertThat(whole.valid()).as(whole.summary()).isTrue();
+  }
+
+  /**
+   * The fifty-first session's fixers: when the retention.run action of a run could not be recorded
+   * after the run, the log said only "Retention run failed" (a plain SQLException), not what the
+   * run did, which stood. The run now throws a NotRecordedException saying what it did and that its
+   * action was not recorded, and logs it so (the scheduled run and a call of the API's alike). Here
+   * a trigger refuses the action's row.
+   */
+  @Test
+  void shouldSayWhatTheRunDidWhenItsActionCannotBeRecorded() throws Exception {
+    retention(0).set("acme", 30, ADMIN);
+    execute(
+        "create function refuse_retention_run() returns trigger language plpgsql as $$ begin"
+            + " raise exception 'retention.run made to fail'; end $$");
+    execute(
+        "create trigger refuse_retention_run before insert on api_action for each row"
+            + " when (new.action = 'retention.run') execute function refuse_retention_run()");
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(Retention.class);
+    logs.start();
+    logger.addAppender(logs);
+    Throwable scheduled;
+    Throwable called;
+    try {
+      scheduled = catchThrowable(() -> retention(0).runScheduled());
+      called = catchThrowable(() -> retention(0).runRecorded(ADMIN));
+    } finally {
+      logger.detachAppender(logs);
+    }
+
+    assertThat(scheduled)
+        .isInstanceOf(Retention.NotRecordedException.class)
+        .hasMessageContaining("The retention run of " + Retention.SCHEDULE + " was applied")
+        .hasMessageContaining("tombstoned 4 record(s) in 2 batch(es)")
+        .hasMessageContaining("its retention.run action could not be recorded")
+        .hasStackTraceContaining("retention.run made to fail");
+    assertThat(((Retention.NotRecordedException) scheduled).run().batches())
+        .extracting(Retention.Applied::tombstoned)
+        .containsExactly(3L, 1L);
+    assertThat(
+            count(
+                "select count(*) from audit_log where request_id = 'acme-old' and payload is null"))
+        .as("the run stands")
+        .isEqualTo(4);
+    assertThat(called)
+        .as("a call of POST /api/v1/retention/run, which records a run that did nothing too")
+        .isInstanceOf(Retention.NotRecordedException.class)
+        .hasMessageContaining("The retention run of ada was applied")
+        .hasMessageContaining("tombstoned 0 record(s) in 0 batch(es)");
+    assertThat(logs.list)
+        .filteredOn(event -> event.getLevel() == Level.ERROR)
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .hasSize(2)
+        .allSatisfy(
+            line ->
+                assertThat(line)
+                    .contains("could not be recorded")
+                    .contains("retention.run made to fail"))
+        .anySatisfy(line -> assertThat(line).contains("tombstoned 4 record(s) in 2 batch(es)"));
+    assertThat(count("select count(*) from api_action where action = 'retention.run'")).isZero();
+    execute("drop trigger refuse_retention_run on api_action");
     ChainVerifier.Verification whole = ChainVerifier.verify(database.dataSource());
     assertThat(whole.valid()).as(whole.summary()).isTrue();
   }

@@ -2,9 +2,11 @@ package io.genguard.stack.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.genguard.audit.ConflictException;
 import io.genguard.audit.evidence.EvidenceBundle;
 import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.audit.persistence.AuditDatabase;
+import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.policy.PolicyArchive;
 import io.genguard.schemas.ReplacingFiles;
 import io.genguard.stack.GenGuardStack;
@@ -22,7 +24,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code genguard audit evidence}: writes a request's evidence bundle from the audit database and
  * the anchor file. Reads only: it anchors nothing, so records newer than the newest anchor are
- * shown in the bundle but not proven (the API's evidence route anchors the head first).
+ * shown in the bundle but not proven (the API's evidence route anchors the head first). Of a
+ * request id two tenants use, one tenant's records ({@code --tenant}, as the route's {@code
+ * ?tenant=}): without it such an id is refused, naming the tenants, and nothing is written (before
+ * the fifty-second session the bundle held every tenant's records and failed its own check).
  */
 @Command(
     name = "evidence",
@@ -38,6 +43,14 @@ final class AuditEvidenceCommand implements Callable<Integer> {
 
   @Option(names = "--request", paramLabel = "ID", required = true, description = "The request.")
   String requestId;
+
+  @Option(
+      names = "--tenant",
+      paramLabel = "T",
+      description =
+          "Whose records, where two tenants use the request id (needed then): that tenant's and"
+              + " those of no tenant, as the API's ?tenant= gives them.")
+  String tenant;
 
   @Option(
       names = "--out",
@@ -93,16 +106,39 @@ final class AuditEvidenceCommand implements Callable<Integer> {
     Clock clock = Clock.systemUTC();
     Optional<ObjectNode> bundle;
     try (AuditDatabase db = database.connect(false)) {
+      // Whose records, as the API's route decides: the tenant named, or the id's only tenant. Its
+      // bundle is then built for that tenant, so that another tenant's records written meanwhile
+      // stay out of it.
+      Optional<RequestOwner> owner;
+      try {
+        owner = EvidenceBundle.find(db.dataSource(), requestId, tenant);
+      } catch (ConflictException e) {
+        throw new IllegalArgumentException(
+            "Request "
+                + requestId
+                + " has records of more than one tenant ("
+                + String.join(", ", e.tenants())
+                + "), which use the same request id: name the tenant whose evidence it is with"
+                + " --tenant T; nothing was written");
+      }
+      if (owner.isEmpty()) {
+        throw new IllegalArgumentException(
+            "The audit chain holds no record of request "
+                + requestId
+                + (tenant == null ? "" : " of tenant " + tenant));
+      }
       bundle =
           EvidenceBundle.build(
               db.dataSource(),
               new EvidenceBundle.Request(
                   requestId,
                   null,
+                  owner.get().tenantId(),
                   file,
                   new PolicyArchive(db.dataSource(), clock),
                   "audit evidence (command line, user " + System.getProperty("user.name") + ")",
-                  maxLinks),
+                  maxLinks,
+                  null),
               clock.instant());
     } catch (EvidenceBundle.EvidenceException e) {
       spec.commandLine().getErr().println(e.getMessage());

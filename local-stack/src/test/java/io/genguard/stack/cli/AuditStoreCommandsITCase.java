@@ -3,11 +3,14 @@ package io.genguard.stack.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.genguard.audit.AuditConfig;
 import io.genguard.audit.bias.Campaigns;
 import io.genguard.audit.evidence.EvidenceCheck;
 import io.genguard.audit.fixtures.AuditEvents;
 import io.genguard.audit.fixtures.AuditEvents.Scenario;
+import io.genguard.audit.fixtures.PythonVerifier;
 import io.genguard.audit.persistence.AnchorLog;
 import io.genguard.audit.persistence.AnchorWitness;
 import io.genguard.audit.persistence.AuditDatabase;
@@ -19,6 +22,8 @@ import io.genguard.audit.security.Role;
 import io.genguard.audit.watch.UnfinishedFlows;
 import io.genguard.bias.persistence.CampaignRecord;
 import io.genguard.events.v1.Decision;
+import io.genguard.events.v1.GateBasis;
+import io.genguard.events.v1.GateOutcome;
 import io.genguard.events.v1.GenerationRequest;
 import io.genguard.provenance.ProvenanceKeys;
 import io.genguard.provenance.manifest.SigningKey;
@@ -482,6 +487,123 @@ class AuditStoreCommandsITCase {
       assertThat(left.map(path -> path.getFileName().toString()))
           .noneMatch(name -> name.endsWith(".partial"));
     }
+  }
+
+  /**
+   * The fifty-first session's fixers: of a request id two tenants use, the command line (no tenant)
+   * wrote every tenant's records into one bundle, which failed its own check and the Python
+   * verifier ("a record of tenant ..."). As the API's route, it now refuses such an id without
+   * --tenant, naming the tenants and writing nothing, and with --tenant writes that tenant's
+   * records, which both verifiers prove.
+   */
+  @Test
+  void shouldWriteOneTenantsBundleOfASharedRequestIdAndRefuseOneOfNoTenant(@TempDir Path dir)
+      throws Exception {
+    String sharedUrl = infra.createDatabase("audit_store_commands_shared_it");
+    Path file = dir.resolve("anchors.jsonl");
+    try (AuditDatabase shared =
+        AuditDatabase.connect(sharedUrl, infra.jdbcUser(), infra.jdbcPassword(), 2)) {
+      Scenario acme = Scenario.of("cli-shared", "acme", Decision.RELEASE, Instant.now());
+      AuditWriter writer = new AuditWriter(shared.dataSource(), Clock.systemUTC());
+      writer.write(AuditEvents.story(acme));
+      writer.write(
+          List.of(
+              AuditEvents.incoming(
+                  Topics.CONTENT_RELEASED.name(),
+                  AuditEvents.otherTenantsOutcome(
+                      acme, GateOutcome.RELEASED, GateBasis.VERDICT, null, Instant.now()))));
+      new AnchorLog(
+              file,
+              Clock.systemUTC(),
+              ProvenanceKeys.signingKeysAt(dir.resolve("anchor-signing-keys"), "anchor-1"))
+          .publish(shared.dataSource());
+    }
+    Path keys = AnchorLog.publicKeyFile(file);
+    Path refused = dir.resolve("evidence-no-tenant.json");
+
+    CommandRun noTenant =
+        CommandRun.of(
+            new AuditEvidenceCommand(),
+            CommandRun.withDatabase(
+                infra,
+                sharedUrl,
+                "--request",
+                "cli-shared",
+                "--out",
+                refused.toString(),
+                "--anchors",
+                file.toString()));
+
+    assertThat(noTenant.code()).as(noTenant.err()).isEqualTo(2);
+    assertThat(noTenant.err())
+        .contains("more than one tenant (acme, " + AuditEvents.OTHER_TENANT + ")")
+        .contains("--tenant T")
+        .contains("nothing was written");
+    assertThat(refused).doesNotExist();
+    try (var left = Files.list(dir)) {
+      assertThat(left.map(path -> path.getFileName().toString()))
+          .noneMatch(name -> name.contains("evidence-no-tenant"));
+    }
+
+    for (String tenant : List.of("acme", AuditEvents.OTHER_TENANT)) {
+      String other = tenant.equals("acme") ? AuditEvents.OTHER_TENANT : "acme";
+      Path bundle = dir.resolve("evidence-" + tenant + ".json");
+      CommandRun written =
+          CommandRun.of(
+              new AuditEvidenceCommand(),
+              CommandRun.withDatabase(
+                  infra,
+                  sharedUrl,
+                  "--request",
+                  "cli-shared",
+                  "--tenant",
+                  tenant,
+                  "--out",
+                  bundle.toString(),
+                  "--anchors",
+                  file.toString()));
+      assertThat(written.code()).as(written.err()).isZero();
+      ObjectNode json = (ObjectNode) new ObjectMapper().readTree(bundle.toFile());
+      assertThat(json.path("tenantId").asText()).isEqualTo(tenant);
+      assertThat(json.path("records"))
+          .as("%s's bundle", tenant)
+          .isNotEmpty()
+          .allSatisfy(
+              record ->
+                  assertThat(record.path("canonical").asText(""))
+                      .doesNotContain("\"tenantId\":\"" + other + "\""));
+      CommandRun checked =
+          CommandRun.of(
+              new AuditVerifyEvidenceCommand(),
+              "--in",
+              bundle.toString(),
+              "--anchor-keys",
+              keys.toString());
+      assertThat(checked.code()).as(checked.out() + checked.err()).isZero();
+      assertThat(checked.out()).startsWith("Evidence holds for request cli-shared");
+      assertThat(PythonVerifier.run(dir, json, keys, 0))
+          .as("%s's bundle", tenant)
+          .contains("PROVEN")
+          .noneMatch(line -> line.startsWith("problem:"));
+    }
+
+    CommandRun unknown =
+        CommandRun.of(
+            new AuditEvidenceCommand(),
+            CommandRun.withDatabase(
+                infra,
+                sharedUrl,
+                "--request",
+                "cli-shared",
+                "--tenant",
+                "initech",
+                "--out",
+                refused.toString(),
+                "--anchors",
+                file.toString()));
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("holds no record of request cli-shared of tenant initech");
+    assertThat(refused).doesNotExist();
   }
 
   @Test

@@ -985,21 +985,114 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * on its own; but an entry an earlier gate wrote under the request id alone is still found and
    * used (the request goes on as before the upgrade, until the sweep forgets it) where the tenant
    * has no entry of its own and the old one is not known to be another tenant's, so that an upgrade
-   * with requests in flight loses none and decides none twice.
+   * with requests in flight loses none and decides none twice. An earlier gate's entry for a
+   * request id holding the separator, under the same key, is not taken for the pair's: see {@link
+   * #earlierRequests}.
    */
   private String storeKey(String requestId, String tenant) {
     if (stateFormat < TENANT_KEYED_FORMAT) {
       return requestId;
     }
     String key = requestId + TENANT_SEPARATOR + tenant;
-    if (store.get(key) != null) {
-      return key;
+    GateEntry own = store.get(key);
+    if (own != null) {
+      if (!earlierRequests(requestId, tenant, own)) {
+        return key;
+      }
+      retireEarlierRequest(key, own, requestId, tenant);
     }
     GateEntry old = store.get(requestId);
     if (old != null && (old.requestTenant() == null || old.requestTenant().equals(tenant))) {
       return requestId;
     }
     return key;
+  }
+
+  /**
+   * Whether {@code entry}, under the key format 4 gives request {@code requestId} of {@code
+   * tenant}, is not that pair's but an earlier gate's entry for the request whose id is that key (a
+   * gate below format 4 accepted request ids holding {@link #TENANT_SEPARATOR}): told apart by the
+   * request id of the output or verdict it holds, or where it holds neither, by its request's
+   * tenant (the pair's entry names the pair's tenant or none). An entry that holds neither and
+   * names the pair's tenant or none (a request read, a final or erased marker) cannot be told apart
+   * and is taken for the pair's; the sweep forgets an earlier gate's such entry after the
+   * retention.
+   */
+  private static boolean earlierRequests(String requestId, String tenant, GateEntry entry) {
+    if (entry.output() != null) {
+      return !Topics.GENERATION_OUTPUTS
+          .codec()
+          .decode(entry.output())
+          .getRequestId()
+          .equals(requestId);
+    }
+    if (entry.verdict() != null) {
+      return !Topics.MODERATION_VERDICTS
+          .codec()
+          .decode(entry.verdict())
+          .getRequestId()
+          .equals(requestId);
+    }
+    return entry.requestTenant() != null && !entry.requestTenant().equals(tenant);
+  }
+
+  /**
+   * Takes an earlier gate's entry for the request whose id is {@code key} ({@link
+   * #earlierRequests}) out of the way of request {@code requestId} of {@code tenant}: no record of
+   * that request is read at format 4 (its id holds the separator), so the output it holds, and one
+   * waiting beside it, is quarantined (basis INTEGRITY, never decided; a hold written for it is
+   * closed so), a verdict or request it holds is forgotten, and its key is the pair's from now.
+   */
+  private void retireEarlierRequest(String key, GateEntry entry, String requestId, String tenant) {
+    GateEntry beside = store.get(contenderKey(key));
+    if (beside != null) {
+      store.delete(contenderKey(key));
+      quarantineEarlier(key, beside.output(), requestId, tenant);
+    }
+    if (entry.output() != null) {
+      quarantineEarlier(key, entry.output(), requestId, tenant);
+    }
+    store.delete(key);
+    LOG.warn(
+        "Request {} (its id holds U+0001, which state format {} refuses) had an entry from an"
+            + " earlier gate under the key of request {} of tenant {}: {} ({}), taken out of that"
+            + " pair's way",
+        LogText.quoted(key),
+        stateFormat,
+        LogText.quoted(requestId),
+        LogText.quoted(tenant),
+        entry.state(),
+        entry.output() != null || beside != null ? "its output quarantined" : "forgotten");
+  }
+
+  private void quarantineEarlier(String key, byte[] held, String requestId, String tenant) {
+    GenerationOutput output = Topics.GENERATION_OUTPUTS.codec().decode(held);
+    ReleaseGateOutcome quarantined =
+        outcome(
+            key,
+            output,
+            null,
+            GateOutcome.QUARANTINED,
+            GateBasis.INTEGRITY,
+            null,
+            List.of(earlierRequestReason(output.getRequestId(), requestId, tenant)));
+    context.forward(
+        new Record<>(output.getRequestId(), fitted(quarantined).bytes(), clock.millis()),
+        ReleaseGateTopology.sinkName(Topics.CONTENT_QUARANTINED));
+  }
+
+  /**
+   * The reason of the quarantine of an output {@link #retireEarlierRequest} takes out of the way.
+   */
+  static String earlierRequestReason(String earlierId, String requestId, String tenant) {
+    return "integrity: request id "
+        + LogText.quoted(earlierId)
+        + " holds U+0001, which the gate refuses from state format 4; the entry an earlier gate"
+        + " kept for it is under the key format 4 gives request "
+        + LogText.quoted(requestId)
+        + " of tenant "
+        + LogText.quoted(tenant)
+        + ", so its output is quarantined, never decided, when that request's records come";
   }
 
   /** The request id of a store key (either layout, or a contender's). */
@@ -1439,14 +1532,66 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     // A notice without its tenant (a request the audit service knows only from dead letters, or an
     // administrator's erasure of every tenant's), or with ids that make no key (never
     // dead-lettered: an erasure must not be lost), erases every tenant's entry under the request id
-    // (erasing is the safe direction), and the entry under the request id alone, or where there is
-    // none a marker there, which the records of every tenant without an entry of its own find (see
-    // storeKey), so that a tenant whose records come later is erased too: each tenant's output
+    // (erasing is the safe direction), and the entry under the request id alone, and leaves a
+    // marker of no tenant there, which the records of every tenant without an entry of its own find
+    // (see storeKey), so that a tenant whose records come later is erased too: each tenant's output
     // that finds the marker gets its own outcome (see erasedKey).
+    GateEntry before = store.get(requestId);
+    String beforeTenant = before == null ? null : tenantOfOldEntry(before);
     List<String> keys = new ArrayList<>();
     keys.add(requestId);
     tenantEntries(requestId).forEach(entry -> keys.add(entry.key));
     keys.forEach(key -> erase(key, notice));
+    leaveTenantlessMarker(requestId, beforeTenant);
+  }
+
+  /**
+   * The tenant of an entry under the request id alone (an earlier gate's): its request's, or where
+   * the gate did not read that, the tenant of the output it holds; null where neither is known.
+   */
+  private static String tenantOfOldEntry(GateEntry entry) {
+    if (entry.requestTenant() != null) {
+      return entry.requestTenant();
+    }
+    return entry.output() == null
+        ? null
+        : Topics.GENERATION_OUTPUTS.codec().decode(entry.output()).getTenantId();
+  }
+
+  /**
+   * From format 4, after a tenantless erasure of {@code requestId}, makes the entry under the
+   * request id alone the erased marker of no tenant, which every tenant without an entry of its own
+   * finds. An entry there that is another (an earlier gate's, erased now or decided before) would
+   * otherwise block only its own tenant: one naming a tenant, or holding that tenant's output
+   * before the erasure ({@code tenant}), goes on under that tenant's own key (a copy of its output
+   * is restated from it, not decided again); one whose tenant is not known (a final marker of a
+   * request the earlier gate did not read) is replaced, so that another tenant's output is not
+   * restated as its decision: every output that comes later under the id, a copy of that decided
+   * one too, is quarantined as erased under its own tenant's key.
+   */
+  private void leaveTenantlessMarker(String requestId, String tenant) {
+    GateEntry bare = store.get(requestId);
+    if (bare == null
+        || (bare.state() == GateEntry.State.ERASED
+            && bare.outputId() == null
+            && bare.requestTenant() == null)) {
+      return;
+    }
+    long now = clock.millis();
+    if (tenant != null && keyable(requestId, tenant)) {
+      String own = requestId + TENANT_SEPARATOR + tenant;
+      if (store.get(own) == null) {
+        store.put(own, bare);
+      }
+    } else {
+      LOG.info(
+          "Erasure of request {} without a tenant: the earlier gate's {} entry under the request id"
+              + " names no tenant, so every output that comes later under the id is quarantined as"
+              + " erased, a copy of its decided one too",
+          LogText.quoted(requestId),
+          bare.state());
+    }
+    store.put(requestId, GateEntry.empty().erased(now, null));
   }
 
   /**

@@ -718,6 +718,152 @@ class ReleaseGateTenantKeyedTest {
   }
 
   /**
+   * The fifty-first session's finding: a tenantless erasure of an id whose entry under the request
+   * id alone (an earlier gate's) names a tenant made it that tenant's erased marker only, so
+   * another tenant's later output under the id got a key of its own and was decided on its verdict.
+   */
+  @Test
+  void shouldQuarantineEveryOtherTenantAfterATenantlessErasureOfAnEarlierGatesEntry() {
+    start(3);
+    GenerationOutput waiting = output("r-old-waiting", "Acme's, waiting through the upgrade.");
+    GenerationOutput decided = output("r-old-decided", "Acme's, released before the upgrade.");
+    for (GenerationOutput output : List.of(waiting, decided)) {
+      sendRequest(output.getRequestId(), "acme");
+      send(output);
+    }
+    send(verdict(decided, Decision.RELEASE));
+    ReleaseGateOutcome release = decode(Topics.CONTENT_RELEASED.name()).get(0);
+    upgradedAll("r-old-waiting", "r-old-decided");
+    sendErasure("r-old-waiting", "");
+    sendErasure("r-old-decided", "");
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name()))
+        .extracting(ReleaseGateOutcome::getRequestId, ReleaseGateOutcome::getTenantId)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("r-old-waiting", "acme"));
+
+    for (String id : List.of("r-old-waiting", "r-old-decided")) {
+      GenerationOutput globex = underTenant(output(id, "-"), "globex", "Globex's text.");
+      sendRequest(id, "globex");
+      send(globex);
+      send(verdict(globex, Decision.RELEASE));
+    }
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name()))
+        .allSatisfy(
+            outcome -> {
+              assertThat(outcome.getTenantId()).isEqualTo("globex");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
+              assertThat(outcome.getText()).isEmpty();
+            })
+        .extracting(ReleaseGateOutcome::getRequestId)
+        .containsExactly("r-old-waiting", "r-old-decided");
+
+    // Acme's own decisions stay acme's: a copy of its released output is restated, not decided.
+    send(decided);
+    assertThat(restated())
+        .singleElement()
+        .satisfies(
+            restatement -> {
+              assertThat(restatement.getTenantId()).isEqualTo("acme");
+              assertThat(restatement.getDecision()).isEqualTo(RestatedDecision.RELEASED);
+              assertThat(restatement.getOutcomeEventId()).isEqualTo(release.getEventId());
+            });
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name())).isEmpty();
+  }
+
+  /**
+   * The fifty-first session's finding: a tenantless erasure left a final entry under the request id
+   * alone that names no tenant (an earlier gate's, whose request it did not read) as it was, and
+   * another tenant's later output under the id was restated as that decision (or ignored), with no
+   * outcome of its own.
+   */
+  @Test
+  void shouldNotRestateAnotherTenantsOutputAsAnErasedTenantlessDecision() {
+    start(3);
+    GenerationOutput decided = output("r-no-tenant", "Released before the upgrade.");
+    send(decided);
+    send(verdict(decided, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).hasSize(1);
+    assertThat(upgraded("r-no-tenant").requestTenant()).isNull();
+    sendErasure("r-no-tenant", "");
+
+    GenerationOutput globex = underTenant(decided, "globex", "Globex's text.");
+    sendRequest("r-no-tenant", "globex");
+    send(globex);
+    send(verdict(globex, Decision.RELEASE));
+    assertThat(restated()).isEmpty();
+    assertThat(decode(Topics.CONTENT_RELEASED.name())).isEmpty();
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name()))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getTenantId()).isEqualTo("globex");
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.ERASURE);
+              assertThat(outcome.getText()).isEmpty();
+            });
+  }
+
+  /**
+   * The fifty-first session's finding: a format-3 gate accepted request ids holding U+0001, so its
+   * entry for request "r-pre" U+0001 "globex" is under the key format 4 gives request "r-pre" of
+   * tenant "globex", and was taken for that pair's: globex's output waited beside the earlier
+   * request's output and was dropped when that was held. The earlier request's entry is told apart
+   * by the request id of the output it holds and quarantined at the first read of the key.
+   */
+  @Test
+  void shouldNotTakeAnEarlierGatesEntryWithTheSeparatorForATenantsEntry() {
+    start(3);
+    GenerationOutput earlier =
+        GenerationOutput.newBuilder(output("r-pre\u0001globex", "Accepted by format 3."))
+            .setTenantId("globex")
+            .build();
+    sendRequest(earlier.getRequestId(), "globex");
+    send(earlier);
+    GenerationOutput onlyRequest = output("r-pre-request\u0001globex", "Never came.");
+    sendRequest(onlyRequest.getRequestId(), "acme");
+    upgradedAll(earlier.getRequestId(), onlyRequest.getRequestId());
+
+    GenerationOutput globex =
+        underTenant(output("r-pre", "-"), "globex", "Globex's own text, after the upgrade.");
+    GenerationOutput globexToo =
+        underTenant(output("r-pre-request", "-"), "globex", "Globex's other text.");
+    for (GenerationOutput output : List.of(globex, globexToo)) {
+      sendRequest(output.getRequestId(), "globex");
+      send(output);
+      send(verdict(output, Decision.RELEASE));
+    }
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .extracting(ReleaseGateOutcome::getRequestId, ReleaseGateOutcome::getText)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("r-pre", globex.getText()),
+            org.assertj.core.groups.Tuple.tuple("r-pre-request", globexToo.getText()));
+    assertThat(decode(Topics.CONTENT_QUARANTINED.name()))
+        .singleElement()
+        .satisfies(
+            outcome -> {
+              assertThat(outcome.getRequestId()).isEqualTo(earlier.getRequestId());
+              assertThat(outcome.getBasis()).isEqualTo(GateBasis.INTEGRITY);
+            });
+    assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name())).isEmpty();
+  }
+
+  /** As {@link #upgraded}, with the entries of several requests. */
+  private void upgradedAll(String... requestIds) {
+    KeyValueStore<String, GateEntry> before =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    Map<String, GateEntry> entries = new java.util.LinkedHashMap<>();
+    for (String id : requestIds) {
+      GateEntry entry = before.get(id);
+      assertThat(entry).as(id).isNotNull();
+      entries.put(id, entry);
+    }
+    driver.close();
+    start(ReleaseGateTopology.TENANT_KEYED_STATE_FORMAT);
+    KeyValueStore<String, GateEntry> store =
+        driver.getKeyValueStore(ReleaseGateTopology.STATE_STORE);
+    entries.forEach(store::put);
+  }
+
+  /**
    * Restarts the gate at format 4 with the entry a format-3 gate wrote under {@code requestId}, as
    * its changelog restores it into the upgraded store; returns that entry.
    */

@@ -1259,7 +1259,8 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
 
   /**
    * From format 4, the entries keyed by {@code requestId} and a tenant (not the outputs kept beside
-   * them), in key order.
+   * them, nor an earlier gate's entry of another request under such a key: {@link
+   * #earlierRequests}), in key order.
    */
   private List<KeyValue<String, GateEntry>> tenantEntries(String requestId) {
     List<KeyValue<String, GateEntry>> entries = new ArrayList<>();
@@ -1270,7 +1271,9 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
         store.range(prefix, requestId + (char) (TENANT_SEPARATOR + 1))) {
       while (tenants.hasNext()) {
         KeyValue<String, GateEntry> next = tenants.next();
-        if (next.key.startsWith(prefix) && !isContenderKey(next.key)) {
+        if (next.key.startsWith(prefix)
+            && !isContenderKey(next.key)
+            && !earlierRequests(requestId, next.key.substring(prefix.length()), next.value)) {
           entries.add(next);
         }
       }

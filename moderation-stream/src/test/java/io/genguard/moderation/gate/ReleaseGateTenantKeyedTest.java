@@ -846,6 +846,28 @@ class ReleaseGateTenantKeyedTest {
     assertThat(deadLetters(Topics.GENERATION_OUTPUTS_DLQ.name())).isEmpty();
   }
 
+  /**
+   * An earlier gate's entry for request "r-tenants" U+0001 "acme" (holding its output) was taken
+   * for acme's entry under request "r-tenants" when the gate looked for another tenant's request
+   * under the id: globex's output, with no request under the id read, was withheld for a request of
+   * its own (and dead-lettered at the verdict timeout) instead of decided on its verdict, as
+   * without that entry.
+   */
+  @Test
+  void shouldNotTakeAnEarlierGatesEntryWithTheSeparatorForAnotherTenantsRequest() {
+    start(3);
+    sendRequest("r-tenants\u0001acme", "acme");
+    send(output("r-tenants\u0001acme", "Accepted by format 3, waiting for its verdict."));
+    upgradedAll("r-tenants\u0001acme");
+    GenerationOutput globex = underTenant(output("r-tenants", "-"), "globex", "Globex's text.");
+    send(globex);
+    send(verdict(globex, Decision.RELEASE));
+    assertThat(decode(Topics.CONTENT_RELEASED.name()))
+        .singleElement()
+        .extracting(ReleaseGateOutcome::getTenantId)
+        .isEqualTo("globex");
+  }
+
   /** As {@link #upgraded}, with the entries of several requests. */
   private void upgradedAll(String... requestIds) {
     KeyValueStore<String, GateEntry> before =

@@ -58,9 +58,11 @@ final class ReportRedaction {
    * @param onlyTenant the tenant whose records alone the erasure removes (a data subject's): two
    *     tenants may use one request id, so another tenant's reports stay as they are, and in a
    *     report of no tenant (or of this one) a row of the request whose verdict is another tenant's
-   *     keeps its text; a row naming no verdict, or a verdict the store does not know, loses it.
-   *     Null: every report's rows of the request (an erasure of the whole request). Before the
-   *     fifty-first session a tenant's erasure redacted every tenant's rows.
+   *     keeps its text (its HTML row told by its whole verdict id, {@link KeptRows}); a row naming
+   *     no verdict, or a verdict the store does not know, loses it. A bias-audit report ({@code
+   *     bias_audit.report}) of another tenant's campaign stays as it is. Null: every report's rows
+   *     of the request (an erasure of the whole request). Before the fifty-first session a tenant's
+   *     erasure redacted every tenant's rows.
    * @return the ids of the reports whose text of the request was removed
    */
   static List<String> redact(
@@ -87,8 +89,8 @@ final class ReportRedaction {
     // One report's bodies in the heap at a time.
     for (String[] report : found) {
       JsonNode body = parse(ReportBodies.read(connection, report[0], BiasReports.Format.JSON));
-      Set<String> keptVerdicts = new HashSet<>();
-      if (!withoutText(body, requestId, othersVerdicts, keptVerdicts)) {
+      KeptRows kept = new KeptRows();
+      if (!withoutText(body, requestId, othersVerdicts, kept)) {
         continue;
       }
       String json = CanonicalJson.write(body);
@@ -98,7 +100,7 @@ final class ReportRedaction {
               ReportBodies.read(connection, report[0], BiasReports.Format.HTML),
               requestId,
               "erased",
-              keptVerdicts);
+              kept);
       rewrite(connection, report[0], json, html);
       ActionLog.Action action = ActionLog.Action.of(ACTION, report[1], null, report[0]);
       action
@@ -110,7 +112,7 @@ final class ReportRedaction {
       ActionLog.record(connection, caller, action, now);
       redacted.add(report[0]);
     }
-    redactBiasAuditReports(connection, requestId, othersVerdicts, redacted);
+    redactBiasAuditReports(connection, requestId, onlyTenant, othersVerdicts, redacted);
     return redacted;
   }
 
@@ -146,9 +148,21 @@ final class ReportRedaction {
     BiasReports.jsonFromPieces(connection, reportId);
   }
 
-  /** The bias-audit feature's stored reports, when its schema is in this database. */
+  /**
+   * The bias-audit feature's stored reports, when its schema is in this database. {@code
+   * bias_audit.report} has no tenant column, but every row of a report is its campaign's tenant's
+   * (bias-audit analyses that tenant's requests alone), which the document names ({@code
+   * campaign.tenant}): a report of another tenant's campaign is left as it is, its rows naming no
+   * verdict or one the store no longer knows included (before the fifty-second session they lost
+   * their texts). A document naming no campaign tenant is redacted row by row, as a report of no
+   * tenant in {@code bias_report} is.
+   */
   private static void redactBiasAuditReports(
-      Connection connection, String requestId, Set<String> othersVerdicts, List<String> redacted)
+      Connection connection,
+      String requestId,
+      String onlyTenant,
+      Set<String> othersVerdicts,
+      List<String> redacted)
       throws SQLException {
     try (PreparedStatement exists =
             connection.prepareStatement("select to_regclass('bias_audit.report') is not null");
@@ -163,8 +177,12 @@ final class ReportRedaction {
         connection.prepareStatement(
             "select report_id, coalesce(document_text, document::text) from bias_audit.report"
                 + " where document @> jsonb_build_object('rows',"
-                + " jsonb_build_array(jsonb_build_object('requestId', ?::text))) for update")) {
+                + " jsonb_build_array(jsonb_build_object('requestId', ?::text)))"
+                + " and (?::text is null or document -> 'campaign' ->> 'tenant' is null"
+                + " or document -> 'campaign' ->> 'tenant' = ?) for update")) {
       select.setString(1, requestId);
+      select.setString(2, onlyTenant);
+      select.setString(3, onlyTenant);
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
           found.add(new String[] {rs.getString(1), rs.getString(2)});
@@ -173,7 +191,7 @@ final class ReportRedaction {
     }
     for (String[] report : found) {
       JsonNode document = parse(report[1]);
-      if (!withoutText(document, requestId, othersVerdicts, new HashSet<>())) {
+      if (!withoutText(document, requestId, othersVerdicts, new KeptRows())) {
         continue;
       }
       String text;
@@ -199,12 +217,32 @@ final class ReportRedaction {
   }
 
   /**
+   * The rows of a request that keep their texts, as its HTML rows tell them: by the whole verdict
+   * id a row carries ({@code data-verdict}, written by bias-audit's HtmlReportWriter since the
+   * fifty-second session), or, in a row written before it, by its verdict cell, which shows the
+   * verdict id's first 13 characters ({@link #shortId}).
+   */
+  private static final class KeptRows {
+    /** Whole verdict ids of the rows kept. */
+    final Set<String> verdicts = new HashSet<>();
+
+    /**
+     * Shortened ids of the rows kept and of no row removed: an old row whose cell shows one that a
+     * removed row shows too (two verdict ids alike in their first 13 characters) cannot be told
+     * from it and loses its text, the conservative side.
+     */
+    final Set<String> shortIds = new HashSet<>();
+  }
+
+  /**
    * Sets the text of the request's rows to null, except those of a verdict in {@code
-   * othersVerdicts}; whether one had a text. {@code keptVerdicts} gets the verdict ids, as the HTML
-   * report shows them ({@link #shortId}), of the rows kept and of none removed.
+   * othersVerdicts}; whether one had a text. {@code kept} gets the rows kept. A row naming no
+   * verdict, or one the store does not know, loses its text: rows bias-audit writes always name
+   * one, and in a report of the erased tenant such a row is that tenant's; in a report of no tenant
+   * whose it is cannot be told, and the erasure does not leave the subject's text behind.
    */
   private static boolean withoutText(
-      JsonNode report, String requestId, Set<String> othersVerdicts, Set<String> keptVerdicts) {
+      JsonNode report, String requestId, Set<String> othersVerdicts, KeptRows kept) {
     boolean changed = false;
     Set<String> removed = new HashSet<>();
     for (JsonNode row : report.path("rows")) {
@@ -214,7 +252,8 @@ final class ReportRedaction {
       }
       String verdictId = row.path("verdictId").asText(null);
       if (verdictId != null && othersVerdicts.contains(verdictId)) {
-        keptVerdicts.add(shortId(verdictId));
+        kept.verdicts.add(verdictId);
+        kept.shortIds.add(shortId(verdictId));
         continue;
       }
       removed.add(shortId(verdictId));
@@ -223,7 +262,7 @@ final class ReportRedaction {
         changed = true;
       }
     }
-    keptVerdicts.removeAll(removed);
+    kept.shortIds.removeAll(removed);
     return changed;
   }
 
@@ -238,15 +277,15 @@ final class ReportRedaction {
    * null, saying {@code note}; one pass over the page.
    */
   static String withoutHtmlText(String html, String requestId, String note) {
-    return withoutHtmlText(html, requestId, note, Set.of());
+    return withoutHtmlText(html, requestId, note, new KeptRows());
   }
 
   /**
-   * As {@link #withoutHtmlText(String, String, String)}, except the rows whose verdict cell (the
-   * third, {@code <td><code>ID</code></td>}) shows one of {@code keptVerdicts}.
+   * As {@link #withoutHtmlText(String, String, String)}, except the rows {@code kept}: a row
+   * carrying its whole verdict id ({@code data-verdict}) by that id, an older row by its verdict
+   * cell (the third, {@code <td><code>ID</code></td>}).
    */
-  static String withoutHtmlText(
-      String html, String requestId, String note, Set<String> keptVerdicts) {
+  private static String withoutHtmlText(String html, String requestId, String note, KeptRows kept) {
     String start = requestId == null ? "<tr id=\"r-" : "<tr id=\"r-" + escape(requestId) + "\"";
     StringBuilder out = new StringBuilder(html.length());
     int from = 0;
@@ -257,7 +296,7 @@ final class ReportRedaction {
         break;
       }
       int cell = html.lastIndexOf("</td><td", end);
-      if (!keptVerdicts.isEmpty() && keptVerdicts.contains(verdictCell(html, row, end))) {
+      if (kept(html, row, end, kept)) {
         out.append(html, from, end);
       } else if (cell > row && html.startsWith("</td><td>", cell)) {
         out.append(html, from, cell).append("</td><td class=\"note\">").append(note);
@@ -267,6 +306,40 @@ final class ReportRedaction {
       from = end;
     }
     return out.append(html, from, html.length()).toString();
+  }
+
+  /** Whether the row between {@code row} and {@code end} is one of those {@code kept}. */
+  private static boolean kept(String html, int row, int end, KeptRows kept) {
+    if (kept.verdicts.isEmpty()) {
+      return false;
+    }
+    String verdict = dataVerdict(html, row, end);
+    return verdict != null
+        ? kept.verdicts.contains(verdict)
+        : kept.shortIds.contains(verdictCell(html, row, end));
+  }
+
+  private static final String DATA_VERDICT = " data-verdict=\"";
+
+  /**
+   * The unescaped whole verdict id the row's start tag carries ({@code data-verdict}, "" for a row
+   * naming no verdict); null for a row written without it (before the fifty-second session).
+   */
+  private static String dataVerdict(String html, int row, int end) {
+    int tagEnd = html.indexOf('>', row);
+    if (tagEnd < 0 || tagEnd > end) {
+      return null;
+    }
+    int attribute = html.indexOf(DATA_VERDICT, row);
+    if (attribute < 0 || attribute > tagEnd) {
+      return null;
+    }
+    int value = attribute + DATA_VERDICT.length();
+    int close = html.indexOf('"', value);
+    if (close < 0 || close > tagEnd) {
+      return null;
+    }
+    return unescape(html.substring(value, close));
   }
 
   /**

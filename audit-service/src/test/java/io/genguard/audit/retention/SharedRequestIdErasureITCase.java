@@ -54,6 +54,9 @@ class SharedRequestIdErasureITCase {
   private static final String BETA_VERDICT = EventIds.nameBased("verdict", REQUEST, "beta");
   private static final String BETA_OUTPUT = EventIds.nameBased("output", REQUEST, "beta");
 
+  /** Gamma's verdict under the id: its first 13 characters are acme's verdict id's. */
+  private static final String GAMMA_VERDICT = acme().verdictId().substring(0, 13) + "-gamma-alike";
+
   private AuditDatabase database;
 
   @BeforeEach
@@ -157,6 +160,109 @@ class SharedRequestIdErasureITCase {
         .isEqualTo(1);
     ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
     assertThat(verification.valid()).as(verification.summary()).isTrue();
+  }
+
+  /**
+   * A report of no tenant sampled acme's and gamma's outputs under the id, their verdict ids alike
+   * in the 13 characters the HTML's verdict cell shows: acme's erasure removes acme's text alone,
+   * the HTML row told by its whole verdict id ({@code data-verdict}). Gamma's HTML row lost its
+   * text too (fails without the fix).
+   */
+  @Test
+  void shouldRemoveOnlyTheErasedTenantsHtmlRowOfTwoVerdictIdsAlikeInTheirFirst13Characters()
+      throws Exception {
+    writeGammasOutputUnderTheRequestId();
+    assertThat(GAMMA_VERDICT).startsWith(acme().verdictId().substring(0, 13));
+    saveRows(
+        "everyone",
+        null,
+        true,
+        List.of(
+            new String[] {acme().verdictId(), "ACME-TEXT"},
+            new String[] {GAMMA_VERDICT, "GAMMA-TEXT"}));
+
+    eraseAcmesSubject();
+
+    JsonNode rows = new ObjectMapper().readTree(body("everyone", "JSON")).path("rows");
+    assertThat(rows.get(0).path("text").isNull()).as("acme's row loses its text").isTrue();
+    assertThat(rows.get(1).path("text").asText()).as("gamma's keeps it").isEqualTo("GAMMA-TEXT");
+    assertThat(body("everyone", "HTML"))
+        .doesNotContain("ACME-TEXT")
+        .contains("<td>GAMMA-TEXT</td></tr>")
+        .contains("<td class=\"note\">erased</td></tr>");
+    ChainVerifier.Verification verification = ChainVerifier.verify(database.dataSource());
+    assertThat(verification.valid()).as(verification.summary()).isTrue();
+  }
+
+  /**
+   * A report stored before its HTML rows carried their whole verdict ids: gamma's HTML row cannot
+   * be told from acme's by the 13 characters its cell shows, and loses its text too (the
+   * conservative side); its JSON row, which names the whole id, keeps it.
+   */
+  @Test
+  void shouldRemoveBothHtmlTextsOfAnOlderReportWhoseVerdictCellsCannotTellTheRowsApart()
+      throws Exception {
+    writeGammasOutputUnderTheRequestId();
+    saveRows(
+        "older",
+        null,
+        false,
+        List.of(
+            new String[] {acme().verdictId(), "ACME-TEXT"},
+            new String[] {GAMMA_VERDICT, "GAMMA-TEXT"}));
+
+    eraseAcmesSubject();
+
+    JsonNode rows = new ObjectMapper().readTree(body("older", "JSON")).path("rows");
+    assertThat(rows.get(0).path("text").isNull()).isTrue();
+    assertThat(rows.get(1).path("text").asText()).isEqualTo("GAMMA-TEXT");
+    assertThat(body("older", "HTML"))
+        .doesNotContain("ACME-TEXT", "GAMMA-TEXT")
+        .contains("<td class=\"note\">erased</td></tr>");
+  }
+
+  /**
+   * The bias-audit feature's own reports ({@code bias_audit.report}, no tenant column): a report of
+   * beta's campaign whose row names a verdict the store no longer knows stays as it is, since every
+   * row of a campaign's report is its tenant's; acme's campaign's report loses acme's text, and so
+   * does a report naming no campaign tenant (whose row cannot be told). Beta's row lost its text
+   * (fails without the fix).
+   */
+  @Test
+  void shouldLeaveTheBiasAuditReportOfAnotherTenantsCampaignAsItIs() throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.execute("create schema bias_audit");
+      statement.execute(
+          "create table bias_audit.report (report_id text primary key, document jsonb not null,"
+              + " document_sha256 text not null, document_text text)");
+      for (String[] report :
+          List.of(
+              new String[] {"beta-campaign", "\"beta\"", "gone-verdict", "BETA-TEXT"},
+              new String[] {"acme-campaign", "\"acme\"", acme().verdictId(), "ACME-TEXT"},
+              new String[] {"no-tenant", "null", "unknown-verdict", "UNKNOWN-TEXT"})) {
+        String document =
+            "{\"campaign\":{\"tenant\":"
+                + report[1]
+                + "},\"rows\":["
+                + jsonRow(report[2], report[3])
+                + "]}";
+        statement.execute(
+            "insert into bias_audit.report values ('"
+                + report[0]
+                + "', '"
+                + document
+                + "'::jsonb, 'x', '"
+                + document
+                + "')");
+      }
+    }
+
+    eraseAcmesSubject();
+
+    assertThat(biasAuditDocument("beta-campaign")).contains("BETA-TEXT");
+    assertThat(biasAuditDocument("acme-campaign")).doesNotContain("ACME-TEXT");
+    assertThat(biasAuditDocument("no-tenant")).doesNotContain("UNKNOWN-TEXT");
   }
 
   /**
@@ -313,6 +419,85 @@ class SharedRequestIdErasureITCase {
                 "group,n,unsafeRate\nA,2,0.5\n",
                 html.toString()),
             ADMIN);
+  }
+
+  /** Gamma's output and verdict ({@link #GAMMA_VERDICT}) under the shared request id. */
+  private void writeGammasOutputUnderTheRequestId() throws Exception {
+    Scenario gamma =
+        Scenario.of(REQUEST, "gamma", Decision.REVIEW, RECENTLY.plusSeconds(9))
+            .withText("Gamma's own output.");
+    String output = EventIds.nameBased("output", REQUEST, "gamma");
+    new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC))
+        .write(
+            List.of(
+                AuditEvents.incoming(
+                    Topics.GENERATION_OUTPUTS.name(),
+                    GenerationOutput.newBuilder(AuditEvents.output(gamma))
+                        .setEventId(EventIds.nameBased("output-event", REQUEST, "gamma"))
+                        .setOutputId(output)
+                        .build()),
+                AuditEvents.incoming(
+                    Topics.MODERATION_VERDICTS.name(),
+                    ModerationVerdict.newBuilder(AuditEvents.verdict(gamma))
+                        .setEventId(EventIds.nameBased("verdict-event", REQUEST, "gamma"))
+                        .setVerdictId(GAMMA_VERDICT)
+                        .setOutputId(output)
+                        .build())));
+  }
+
+  /**
+   * A report of the rows given ({verdict id, text}) under the shared request id; its HTML rows
+   * carry their whole verdict ids when {@code wholeIds} (as bias-audit writes them since the
+   * fifty-second session), else only the shortened verdict cell (as it wrote them before).
+   */
+  private void saveRows(String reportId, String tenant, boolean wholeIds, List<String[]> rows)
+      throws Exception {
+    StringBuilder html = new StringBuilder("<html><h2>Rows</h2><table>");
+    StringBuilder json = new StringBuilder();
+    for (int i = 0; i < rows.size(); i++) {
+      String row = htmlRow(i, rows.get(i)[0], rows.get(i)[1]);
+      html.append(
+          wholeIds
+              ? row.replaceFirst(
+                  "\">", "\" data-verdict=\"" + rows.get(i)[0].replace("&", "&amp;") + "\">")
+              : row);
+      json.append(i == 0 ? "" : ",").append(jsonRow(rows.get(i)[0], rows.get(i)[1]));
+    }
+    html.append("</table></html>");
+    new BiasReports(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC))
+        .save(
+            new BiasReports.NewReport(
+                reportId,
+                null,
+                tenant,
+                "Report " + reportId,
+                "CAMPAIGN",
+                null,
+                null,
+                null,
+                null,
+                new ObjectMapper()
+                    .readTree(
+                        "{\"groups\":[{\"group\":\"A\",\"n\":2,\"unsafeRate\":0.5}],\"rows\":["
+                            + json
+                            + "]}"),
+                "group,n,unsafeRate\nA,2,0.5\n",
+                html.toString()),
+            ADMIN);
+  }
+
+  private String biasAuditDocument(String reportId) throws Exception {
+    try (Connection connection = database.dataSource().getConnection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select document_text || document::text from bias_audit.report"
+                    + " where report_id = ?")) {
+      query.setString(1, reportId);
+      try (ResultSet rs = query.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
   }
 
   private static String jsonRow(String verdictId, String text) {

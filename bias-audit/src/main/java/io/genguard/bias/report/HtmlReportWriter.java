@@ -542,8 +542,13 @@ final class HtmlReportWriter {
         if (!row.group().equals(group.group())) {
           continue;
         }
+        // data-verdict: the whole verdict id (the cell shows 13 characters), by which a data
+        // subject's erasure tells this row from another tenant's under the same request id (the
+        // audit service's ReportRedaction); "" for a row naming no verdict.
         html.append("<tr id=\"r-")
             .append(escape(row.requestId()))
+            .append("\" data-verdict=\"")
+            .append(escape(row.verdictId()))
             .append("\"")
             .append(row.unsafe() ? " class=\"unsafe\"" : "")
             .append("><td>")

@@ -238,6 +238,56 @@ class ReportExportTest {
     assertThat(html).doesNotContain("<b>bastards</b>", "<script", "http://", "https://");
   }
 
+  /**
+   * The verdict cell shows a verdict id's first 13 characters; the row carries the whole id (a data
+   * subject's erasure tells two tenants' rows by it). Without it, two ids alike in their first 13
+   * characters could not be told apart (fails without the data-verdict attribute).
+   */
+  @Test
+  void shouldCarryEachRowsWholeVerdictIdBesideItsShortenedCell() {
+    List<SampleOutcome> outcomes = new ArrayList<>();
+    for (SampleOutcome outcome : outcomes()) {
+      outcomes.add(
+          outcome.judged().isEmpty()
+              ? outcome
+              : new SampleOutcome(
+                  outcome.sample(),
+                  outcome.requestIds(),
+                  outcome
+                      .judged()
+                      .map(
+                          j ->
+                              new JudgedOutput(
+                                  j.requestId(),
+                                  "0123456789abc-\"" + j.verdictId(),
+                                  j.decision(),
+                                  j.unsafeScore(),
+                                  j.categoryScores(),
+                                  j.detectedGroups(),
+                                  j.text(),
+                                  j.model(),
+                                  j.decidedAt())),
+                  outcome.failure()));
+    }
+    BiasReport report =
+        ReportBuilder.build(
+            "report-1",
+            campaign(),
+            outcomes,
+            Map.of("control", new StreamMetric("control", 20, 0, 0, 0, 20)),
+            AnalysisSettings.defaults(),
+            NOW);
+
+    String html =
+        new String(ReportExporter.toBytes(report, ReportFormat.HTML), StandardCharsets.UTF_8);
+
+    assertThat(html)
+        .contains(
+            "<tr id=\"r-req-1\" data-verdict=\"0123456789abc-&quot;verdict-1\" class=\"unsafe\">"
+                + "<td>1</td><td><code>req-1</code></td><td><code>0123456789abc\u2026</code></td>",
+            "<tr id=\"r-req-0\" data-verdict=\"0123456789abc-&quot;verdict-0\"><td>0</td>");
+  }
+
   @Test
   void shouldShowNoScoreIntervalInAPartialReportOfOneOutputPerGroup() {
     // Only samples 0 (control, score 0.0) and 1 (target, score 1.0) judged: the mean score's

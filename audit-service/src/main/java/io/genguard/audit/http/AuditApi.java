@@ -41,6 +41,7 @@ import io.genguard.audit.query.JsonRows;
 import io.genguard.audit.query.OutputExport;
 import io.genguard.audit.query.OutputSearch;
 import io.genguard.audit.query.QueryTimedOutException;
+import io.genguard.audit.query.RequestIds;
 import io.genguard.audit.query.SearchFilter;
 import io.genguard.audit.release.Retractions;
 import io.genguard.audit.retention.Retention;
@@ -72,6 +73,7 @@ import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.security.RouteRole;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -89,6 +91,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -1173,7 +1176,7 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void story(Context ctx) throws SQLException {
-    String requestId = id(ctx, "requestId");
+    String requestId = requestId(ctx);
     ObjectNode story =
         services
             .queries()
@@ -1290,7 +1293,7 @@ public final class AuditApi implements AutoCloseable {
    * recorded).
    */
   private void evidence(Context ctx) throws SQLException, IOException {
-    String requestId = id(ctx, "requestId");
+    String requestId = requestId(ctx);
     Caller caller = caller(ctx);
     if (services.anchors() == null) {
       error(
@@ -2277,7 +2280,7 @@ public final class AuditApi implements AutoCloseable {
 
   private void erase(Context ctx) throws Exception {
     EraseRequest request = readBody(requireBody(ctx), EraseRequest.class);
-    ctx.json(services.retention().erase(id(ctx, "requestId"), request.reason(), caller(ctx)));
+    ctx.json(services.retention().erase(requestId(ctx), request.reason(), caller(ctx)));
   }
 
   /**
@@ -2294,7 +2297,7 @@ public final class AuditApi implements AutoCloseable {
     ctx.status(HttpStatus.CREATED)
         .json(
             retractions.retract(
-                id(ctx, "requestId"),
+                requestId(ctx),
                 InvalidInputException.tenantOrNull("tenantId", request.tenantId()),
                 request.reason(),
                 caller(ctx)));
@@ -2524,12 +2527,30 @@ public final class AuditApi implements AutoCloseable {
     return services.unfinished();
   }
 
-  /** Body of POST /api/v1/erasures: one tenant's requests whose attribute {@code key} is value. */
-  record SubjectErasureRequest(String tenantId, String key, String value, String reason) {}
+  /**
+   * Body of POST /api/v1/erasures: one tenant's requests whose attribute {@code key} is value, or
+   * the one request {@code requestId} names (as POST /api/v1/requests/{requestId}/erase does, for
+   * an id a path cannot carry).
+   */
+  record SubjectErasureRequest(
+      String tenantId, String key, String value, String reason, String requestId) {}
 
   private void eraseSubject(Context ctx) throws Exception {
     SubjectErasureRequest request = readBody(requireBody(ctx), SubjectErasureRequest.class);
     Caller caller = caller(ctx);
+    if (request.requestId() != null) {
+      if (request.tenantId() != null || request.key() != null || request.value() != null) {
+        throw new InvalidInputException(
+            "requestId names the request itself: leave out tenantId, key and value, which name a"
+                + " data subject instead");
+      }
+      ctx.json(
+          services
+              .retention()
+              .erase(
+                  RequestIds.require("requestId", request.requestId()), request.reason(), caller));
+      return;
+    }
     String tenant = request.tenantId() != null ? request.tenantId() : caller.tenantId();
     if (tenant == null) {
       throw new InvalidInputException(
@@ -2706,6 +2727,69 @@ public final class AuditApi implements AutoCloseable {
               + "' is not valid: 1-128 letters, digits, '.', '_', ':' or '-'");
     }
     return value;
+  }
+
+  /**
+   * The request id a path names: any id the audit store can hold ({@link RequestIds}), its
+   * characters percent-encoded as UTF-8 where a path cannot carry them, e.g. {@code a%20b} for "a
+   * b", {@code a%2Fb} for "a/b", {@code caf%C3%A9} for "café". The segment is decoded here,
+   * strictly and once: the router's own decoding reads "%2B" as '+' twice over and malformed UTF-8
+   * as U+FFFD, naming another request. The body routes take any id too: {@code POST
+   * /api/v1/retractions} ({@code requestIds}) and {@code POST /api/v1/erasures} ({@code
+   * requestId}).
+   */
+  static String requestId(Context ctx) {
+    // Split as the router does: on '/', an encoded one (%2F) staying in its segment.
+    String[] route = ctx.endpointHandlerPath().split("/");
+    String[] raw = ctx.req().getRequestURI().split("/");
+    int at = Arrays.asList(route).indexOf("{requestId}");
+    if (at < 0) {
+      throw new IllegalStateException("Route " + ctx.endpointHandlerPath() + " names no requestId");
+    }
+    if (raw.length != route.length) {
+      throw new InvalidInputException(
+          "The path's segments do not match "
+              + ctx.endpointHandlerPath()
+              + "; percent-encode the"
+              + " request id's '/' as %2F");
+    }
+    return RequestIds.require("requestId", percentDecoded(raw[at]));
+  }
+
+  /**
+   * A path segment percent-decoded as UTF-8, strictly: a '%' not followed by two hex digits, or
+   * bytes that are not UTF-8, are refused rather than read as something else.
+   */
+  static String percentDecoded(String segment) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(segment.length());
+    for (int i = 0; i < segment.length(); i++) {
+      char c = segment.charAt(i);
+      if (c != '%') {
+        bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+        continue;
+      }
+      int high = i + 2 < segment.length() ? Character.digit(segment.charAt(i + 1), 16) : -1;
+      int low = high < 0 ? -1 : Character.digit(segment.charAt(i + 2), 16);
+      if (low < 0) {
+        throw new InvalidInputException(
+            "requestId in the path holds a '%' not followed by two hex digits; percent-encode the"
+                + " id as UTF-8 (a '%' itself is %25)");
+      }
+      bytes.write(high * 16 + low);
+      i += 2;
+    }
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes.toByteArray()))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new InvalidInputException(
+          "requestId in the path is not percent-encoded UTF-8; encode the id's UTF-8 bytes, e.g."
+              + " caf%C3%A9 for café");
+    }
   }
 
   /** A query parameter, null when absent or blank; rejects overlong values and repeats. */

@@ -9,7 +9,7 @@ import io.genguard.audit.persistence.ActionLog;
 import io.genguard.audit.persistence.ChainAppender;
 import io.genguard.audit.persistence.RequestOwner;
 import io.genguard.audit.persistence.Transactions;
-import io.genguard.audit.query.Cursor;
+import io.genguard.audit.query.RequestIds;
 import io.genguard.audit.review.ReviewOutbox;
 import io.genguard.audit.security.Caller;
 import io.genguard.events.v1.ContentRetraction;
@@ -502,19 +502,10 @@ public final class Retractions {
   }
 
   /**
-   * {@code id} if it is a request id; refused, naming {@code what} and quoting it (cut), if not.
+   * {@code id} if it can be a stored request id ({@link RequestIds}); refused, saying why, if not.
    */
   private static String requestId(String what, String id) {
-    if (id == null || !Cursor.ID.matcher(id).matches()) {
-      throw new InvalidInputException(
-          what
-              + " holds "
-              + (id == null
-                  ? "null"
-                  : "'" + (id.length() > 40 ? id.substring(0, 40) + "..." : id) + "'")
-              + ", which is not a request id (1-128 letters, digits, '.', '_', ':' or '-')");
-    }
-    return id;
+    return RequestIds.require(what, id);
   }
 
   /**

@@ -1521,9 +1521,9 @@ class RetractionsITCase {
     assertThatThrownBy(() -> retractions.retractEach(List.of(), "x", false, ADMIN))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("1 to 1000");
-    assertThatThrownBy(() -> retractions.retractEach(List.of("ok", "bad id"), "x", true, ADMIN))
+    assertThatThrownBy(() -> retractions.retractEach(List.of("ok", "bad\0id"), "x", true, ADMIN))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("'bad id', which is not a request id");
+        .hasMessageContaining("'bad\\u0000id' holds a NUL character");
     assertThatThrownBy(
             () ->
                 retractions.retractEach(

@@ -250,7 +250,10 @@ public final class GenGuardStack implements AutoCloseable {
         new KafkaStreams(
             ReleaseGateTopology.buildTopology(Clock.systemUTC(), gateTimings),
             ReleaseGateTopology.streamsConfig(
-                bootstrapServers, stateDir.resolve("streams").toString(), 1),
+                bootstrapServers,
+                stateDir.resolve("streams").toString(),
+                1,
+                ReleaseGateTopology.commitIntervalMs(settings)),
             gateClients);
     gate.setUncaughtExceptionHandler(
         error -> {

@@ -101,10 +101,16 @@ public final class PlumbingBenchmark {
       System.err.println("[genguard] measuring: " + outputs + " outputs");
       heap.start();
       Map<String, Long> requestsBefore = brokerRequests();
+      long cpuBefore = processCpuNanos();
       Instant begin = Instant.now();
       sendAndAwait(stack, run, outputs, rate, Duration.ofMinutes(10));
+      long cpuNanos = processCpuNanos() - cpuBefore;
       heap.stop();
       reportRequests(requestsBefore, brokerRequests(), outputs);
+      System.err.printf(
+          Locale.ROOT,
+          "[genguard] stack JVM CPU while measuring: %.0f ms per 1,000 outputs%n",
+          cpuNanos / 1e6 / (outputs / 1000.0));
       double[] latency = latencies(stack, run);
       // Until the last of the run's audit records was written, not until the poll that saw it.
       double seconds = Duration.between(begin, lastRecorded(stack, run)).toNanos() / 1e9;
@@ -398,5 +404,11 @@ public final class PlumbingBenchmark {
         TimeUnit.NANOSECONDS.sleep(wait);
       }
     }
+  }
+
+  /** CPU time of this JVM (broker, Flink job, gate, audit; not PostgreSQL), in nanoseconds. */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 }

@@ -65,6 +65,53 @@ public final class ReleaseGateTopology {
   /** The highest format {@link #STATE_FORMAT} may name. */
   public static final int HIGHEST_STATE_FORMAT = TENANT_KEYED_STATE_FORMAT;
 
+  /**
+   * How often the gate commits, in milliseconds: under exactly-once each commit ends one Kafka
+   * transaction (its markers on every partition written, its offsets committed), and the gate's
+   * outcomes become visible to read-committed consumers (audit, clients) only then. Longer costs up
+   * to that much release latency and saves the per-transaction work.
+   */
+  public static final String COMMIT_INTERVAL_MS = "GENGUARD_GATE_COMMIT_INTERVAL_MS";
+
+  /** {@link #COMMIT_INTERVAL_MS} unless set. */
+  public static final int DEFAULT_COMMIT_INTERVAL_MS = 1000;
+
+  /** The least and most {@link #COMMIT_INTERVAL_MS} may be (below the transaction timeout). */
+  static final int MIN_COMMIT_INTERVAL_MS = 10;
+
+  static final int MAX_COMMIT_INTERVAL_MS = 5000;
+
+  /**
+   * {@link #COMMIT_INTERVAL_MS} from {@code env}, or the default.
+   *
+   * @throws IllegalArgumentException naming the key where it is not a whole number from {@value
+   *     #MIN_COMMIT_INTERVAL_MS} to {@value #MAX_COMMIT_INTERVAL_MS}
+   */
+  public static int commitIntervalMs(Map<String, String> env) {
+    String value = env.get(COMMIT_INTERVAL_MS);
+    if (value == null || value.isBlank()) {
+      return DEFAULT_COMMIT_INTERVAL_MS;
+    }
+    int interval;
+    try {
+      interval = Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          COMMIT_INTERVAL_MS + "='" + value + "' is not a whole number", e);
+    }
+    if (interval < MIN_COMMIT_INTERVAL_MS || interval > MAX_COMMIT_INTERVAL_MS) {
+      throw new IllegalArgumentException(
+          COMMIT_INTERVAL_MS
+              + " must be from "
+              + MIN_COMMIT_INTERVAL_MS
+              + " to "
+              + MAX_COMMIT_INTERVAL_MS
+              + ", was "
+              + interval);
+    }
+    return interval;
+  }
+
   public static Topology buildTopology(Clock clock, GateTimings timings) {
     return buildTopology(clock, timings, LATEST_STATE_FORMAT);
   }
@@ -183,13 +230,22 @@ public final class ReleaseGateTopology {
 
   public static Properties streamsConfig(
       String bootstrapServers, String stateDir, int replication) {
+    return streamsConfig(bootstrapServers, stateDir, replication, DEFAULT_COMMIT_INTERVAL_MS);
+  }
+
+  /**
+   * @param commitIntervalMs how often to commit ({@link #COMMIT_INTERVAL_MS}; read it with {@link
+   *     #commitIntervalMs})
+   */
+  public static Properties streamsConfig(
+      String bootstrapServers, String stateDir, int replication, int commitIntervalMs) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, APPLICATION_ID);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, replication);
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 10 * 1024 * 1024);
     return props;

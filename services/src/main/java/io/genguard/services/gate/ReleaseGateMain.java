@@ -42,7 +42,8 @@ public final class ReleaseGateMain {
               ReleaseGateTopology.streamsConfig(
                   environment.kafkaBootstrapServers(),
                   settings.stateDir().toString(),
-                  settings.replicationFactor()),
+                  settings.replicationFactor(),
+                  settings.commitIntervalMs()),
               clients);
       FunctionCounter.builder(
               UnreadableBatchClients.METER, clients, UnreadableBatchClients::unreadableRecords)

@@ -15,9 +15,15 @@ import java.util.Map;
  * @param timings the decision retention and the verdict timeout ({@link GateTimings}' keys)
  * @param stateFormat the format of the state-store entries it writes ({@link
  *     ReleaseGateTopology#STATE_FORMAT}: 1, 2, 3 or 4)
+ * @param commitIntervalMs how often the gate commits ({@link
+ *     ReleaseGateTopology#COMMIT_INTERVAL_MS}; one transaction each)
  */
 public record ReleaseGateSettings(
-    Path stateDir, int replicationFactor, GateTimings timings, int stateFormat) {
+    Path stateDir,
+    int replicationFactor,
+    GateTimings timings,
+    int stateFormat,
+    int commitIntervalMs) {
   public static final String STATE_DIR = "GENGUARD_GATE_STATE_DIR";
   public static final String REPLICATION_FACTOR = "GENGUARD_GATE_REPLICATION_FACTOR";
 
@@ -47,7 +53,8 @@ public record ReleaseGateSettings(
                     .toString())),
         integer(env, REPLICATION_FACTOR, 1),
         GateTimings.fromEnvironment(env),
-        integer(env, ReleaseGateTopology.STATE_FORMAT, ReleaseGateTopology.LATEST_STATE_FORMAT));
+        integer(env, ReleaseGateTopology.STATE_FORMAT, ReleaseGateTopology.LATEST_STATE_FORMAT),
+        ReleaseGateTopology.commitIntervalMs(env));
   }
 
   private static int integer(Map<String, String> env, String key, int fallback) {

@@ -21,6 +21,13 @@ class ReleaseGateSettingsTest {
     assertThat(settings.timings().decisionRetention()).isEqualTo(Duration.ofDays(7));
     assertThat(settings.timings().verdictTimeout()).isEqualTo(Duration.ofMinutes(15));
     assertThat(settings.stateFormat()).isEqualTo(3);
+    assertThat(settings.commitIntervalMs()).as("one transaction a second").isEqualTo(1000);
+    assertThat(
+            ReleaseGateSettings.fromEnvironment(
+                    Map.of("GENGUARD_GATE_COMMIT_INTERVAL_MS", "100"), Path.of("/data"))
+                .commitIntervalMs())
+        .as("the interval before the fifty-second session")
+        .isEqualTo(100);
     assertThat(
             ReleaseGateSettings.fromEnvironment(
                     Map.of("GENGUARD_GATE_STATE_FORMAT", "2"), Path.of("/data"))
@@ -59,5 +66,17 @@ class ReleaseGateSettingsTest {
                 ReleaseGateSettings.fromEnvironment(
                     Map.of("GENGUARD_GATE_STATE_FORMAT", "5"), Path.of("/data")))
         .hasMessageContaining("GENGUARD_GATE_STATE_FORMAT must be 1, 2, 3 or 4, was 5");
+    assertThatThrownBy(
+            () ->
+                ReleaseGateSettings.fromEnvironment(
+                    Map.of("GENGUARD_GATE_COMMIT_INTERVAL_MS", "1s"), Path.of("/data")))
+        .hasMessageContaining("GENGUARD_GATE_COMMIT_INTERVAL_MS='1s' is not a whole number");
+    assertThatThrownBy(
+            () ->
+                ReleaseGateSettings.fromEnvironment(
+                    Map.of("GENGUARD_GATE_COMMIT_INTERVAL_MS", "60000"), Path.of("/data")))
+        .as("past the transaction timeout")
+        .hasMessageContaining(
+            "GENGUARD_GATE_COMMIT_INTERVAL_MS must be from 10 to 5000, was 60000");
   }
 }

@@ -59,9 +59,9 @@ final class ReportRedaction {
    *     tenants may use one request id, so another tenant's reports stay as they are, and in a
    *     report of no tenant (or of this one) a row of the request whose verdict is another tenant's
    *     keeps its text (its HTML row told by its whole verdict id, {@link KeptRows}); a row naming
-   *     no verdict, or a verdict the store does not know, loses it. A bias-audit report ({@code
-   *     bias_audit.report}) of another tenant's campaign stays as it is. Null: every report's rows
-   *     of the request (an erasure of the whole request). Before the fifty-first session a tenant's
+   *     no verdict, or a verdict the store does not know, loses it, in a bias-audit report ({@code
+   *     bias_audit.report}) of another tenant's campaign too. Null: every report's rows of the
+   *     request (an erasure of the whole request). Before the fifty-first session a tenant's
    *     erasure redacted every tenant's rows.
    * @return the ids of the reports whose text of the request was removed
    */
@@ -112,7 +112,7 @@ final class ReportRedaction {
       ActionLog.record(connection, caller, action, now);
       redacted.add(report[0]);
     }
-    redactBiasAuditReports(connection, requestId, onlyTenant, othersVerdicts, redacted);
+    redactBiasAuditReports(connection, requestId, othersVerdicts, redacted);
     return redacted;
   }
 
@@ -150,19 +150,15 @@ final class ReportRedaction {
 
   /**
    * The bias-audit feature's stored reports, when its schema is in this database. {@code
-   * bias_audit.report} has no tenant column, but every row of a report is its campaign's tenant's
-   * (bias-audit analyses that tenant's requests alone), which the document names ({@code
-   * campaign.tenant}): a report of another tenant's campaign is left as it is, its rows naming no
-   * verdict or one the store no longer knows included (before the fifty-second session they lost
-   * their texts). A document naming no campaign tenant is redacted row by row, as a report of no
-   * tenant in {@code bias_report} is.
+   * bias_audit.report} has no tenant column, and a report of another tenant's campaign stored
+   * before 2026-12-05 may hold the erased tenant's rows (bias-audit then matched verdicts to a
+   * campaign's requests by request id alone), so every report's rows of the request are redacted
+   * row by row, as a report of no tenant in {@code bias_report} is: a row keeps its text only when
+   * its verdict is known to be another tenant's (the fifty-second session's review: skipping
+   * another tenant's campaign left the erased tenant's text in such a report).
    */
   private static void redactBiasAuditReports(
-      Connection connection,
-      String requestId,
-      String onlyTenant,
-      Set<String> othersVerdicts,
-      List<String> redacted)
+      Connection connection, String requestId, Set<String> othersVerdicts, List<String> redacted)
       throws SQLException {
     try (PreparedStatement exists =
             connection.prepareStatement("select to_regclass('bias_audit.report') is not null");
@@ -177,12 +173,8 @@ final class ReportRedaction {
         connection.prepareStatement(
             "select report_id, coalesce(document_text, document::text) from bias_audit.report"
                 + " where document @> jsonb_build_object('rows',"
-                + " jsonb_build_array(jsonb_build_object('requestId', ?::text)))"
-                + " and (?::text is null or document -> 'campaign' ->> 'tenant' is null"
-                + " or document -> 'campaign' ->> 'tenant' = ?) for update")) {
+                + " jsonb_build_array(jsonb_build_object('requestId', ?::text))) for update")) {
       select.setString(1, requestId);
-      select.setString(2, onlyTenant);
-      select.setString(3, onlyTenant);
       try (ResultSet rs = select.executeQuery()) {
         while (rs.next()) {
           found.add(new String[] {rs.getString(1), rs.getString(2)});

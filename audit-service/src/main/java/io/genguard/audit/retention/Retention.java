@@ -427,9 +427,9 @@ public final class Retention {
                 return ActionLog.record(connection, caller, action, clock.instant());
               });
     } catch (SQLException | RuntimeException e) {
-      // The run stands (each batch committed on its own): say what it did, and that the chain
-      // holds no action for it, rather than only that "the run failed" (before the fifty-second
-      // session).
+      // The run stands (each batch committed on its own): say what it did, and that its action
+      // was most likely not recorded (a commit whose answer was lost is recorded), rather than
+      // only that "the run failed" (before the fifty-second session).
       NotRecordedException notRecorded = new NotRecordedException(run, failed, caller, e);
       if (partly != null) {
         notRecorded.addSuppressed(partly);
@@ -476,8 +476,9 @@ public final class Retention {
               : ", and failed in the scope of "
                   + String.join(", ", failedScopes)
                   + " (tried again at the next run)")
-          + "; but its retention.run action could not be recorded, so the audit chain holds no"
-          + " action for this run (what it removed stays removed)";
+          + "; but recording its retention.run action failed, so the audit chain holds no"
+          + " action for this run unless the database committed it before the failure reached"
+          + " us (what it removed stays removed)";
     }
 
     /** What the run did, committed batch by batch. */

@@ -1843,7 +1843,7 @@ class RetentionITCase {
         .isInstanceOf(Retention.NotRecordedException.class)
         .hasMessageContaining("The retention run of " + Retention.SCHEDULE + " was applied")
         .hasMessageContaining("tombstoned 4 record(s) in 2 batch(es)")
-        .hasMessageContaining("its retention.run action could not be recorded")
+        .hasMessageContaining("recording its retention.run action failed")
         .hasStackTraceContaining("retention.run made to fail");
     assertThat(((Retention.NotRecordedException) scheduled).run().batches())
         .extracting(Retention.Applied::tombstoned)
@@ -1865,7 +1865,7 @@ class RetentionITCase {
         .allSatisfy(
             line ->
                 assertThat(line)
-                    .contains("could not be recorded")
+                    .contains("recording its retention.run action failed")
                     .contains("retention.run made to fail"))
         .anySatisfy(line -> assertThat(line).contains("tombstoned 4 record(s) in 2 batch(es)"));
     assertThat(count("select count(*) from api_action where action = 'retention.run'")).isZero();

@@ -957,6 +957,43 @@ class UnfinishedFlowsITCase {
     assertThat(ChainVerifier.verify(database.dataSource()).valid()).isTrue();
   }
 
+  /**
+   * Review finding (fifty-second session's review of the fifty-first session): since V39 an erasure
+   * is noted per tenant scope, and the review outbox reads the scopes (ERASURE_SCOPES), but a flow
+   * still counts as erased when any note of its request id exists: a data subject erasure of beta's
+   * records under an id acme uses too makes acme's own unanswered request, whose content is still
+   * there, impossible to resend (409 "was erased"; a bulk resend skips it as erased). Fails until
+   * UnfinishedFlows.ERASED matches the note's tenant: remove {@code @Disabled} to see it.
+   */
+  @org.junit.jupiter.api.Disabled("review finding: fails until ERASED reads the note's tenant")
+  @Test
+  void reviewAnotherTenantsFlowIsNotErasedByASubjectErasureOfTheOther() throws Exception {
+    Scenario acme = Scenario.of("shared-flow", "acme", Decision.RELEASE, START);
+    Scenario beta = Scenario.of("shared-flow", "beta", Decision.RELEASE, START);
+    writer.write(
+        List.of(
+            request(acme),
+            AuditEvents.incoming(
+                Topics.GENERATION_REQUESTS.name(),
+                GenerationRequest.newBuilder(AuditEvents.request(beta))
+                    .setEventId("beta-shared-flow-request")
+                    .build())));
+    UnfinishedFlows flows = new UnfinishedFlows(database.dataSource(), clock, DEADLINES);
+    clock.advance(Duration.ofMinutes(31));
+    assertThat(flows.check().found()).extracting(Found::tenantId).containsExactly("acme");
+    // What a data subject erasure of beta's records under the id notes (one note per tenant
+    // scope since V39): beta's follow-ups only.
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.executeUpdate(
+          "insert into request_erasure (request_id, tenant_id, erased_at)"
+              + " values ('shared-flow', 'beta', now())");
+    }
+    Sent sent = new Sent();
+    flows.resend("shared-flow", Kind.NO_ANSWER, ADMIN, sent);
+    assertThat(sent.requests).extracting(GenerationRequest::getTenantId).containsExactly("acme");
+  }
+
   @Test
   void shouldNeverSendAgainWhatAnErasureRemovedEvenWhenTheErasureRacesTheSend() throws Exception {
     Scenario racing = Scenario.of("racing", "acme", Decision.RELEASE, START);

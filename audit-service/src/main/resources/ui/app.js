@@ -799,6 +799,9 @@
         message.textContent = e.message;
         continue;
       }
+      // api() already leaves a read unanswered once another page was routed; this also covers a
+      // page changed whose route has not run yet.
+      if (location.hash !== page) return;
       if (story.reviewItem && story.reviewItem.state === 'PENDING') {
         // The gate did not act on the approval: a verdict reached it first and holds the output.
         renderDetail(story, { notice: 'A moderation verdict reached the release gate before your decision, so'

@@ -528,7 +528,10 @@ public final class AuditWriter {
    * <p>Under the chain lock, which an erasure and a retention batch hold while they remove the
    * record's content and the kept rows' payloads: so each row's payload is decided on what the
    * record holds once such a removal committed (none is kept when the record's content is gone, nor
-   * when the row's own request was erased: its content may sit under another request's record).
+   * when the row's own request was erased: its content may sit under another request's record). An
+   * erasure noted for one tenant (a data subject's, V39) reaches the row when it names the row's
+   * tenant or the contested record's (a note of no tenant, or a row or record of none, reaches
+   * every row): another tenant's note of the request id dropped the payload, evidence lost.
    *
    * <p>A row is marked {@code after_resend} only when the contested record is of the same request
    * and tenant as the content read now, and that request's flow of a kind whose resend writes other
@@ -552,9 +555,11 @@ public final class AuditWriter {
             "insert into event_id_conflict (event_id, payload_sha256, recorded_payload_sha256,"
                 + " event_type, tenant_id, request_id, source_topic, source_partition,"
                 + " source_offset, payload, seen_at, after_resend) values (?, ?, ?, ?, ?, ?, ?,"
-                + " ?, ?, case when exists (select 1 from audit_log where event_id = ? and"
-                + " payload is not null) and not exists (select 1 from request_erasure e where"
-                + " e.request_id = ?) then ? end, ?, exists (select 1 from unfinished_flow f"
+                + " ?, ?, case when exists (select 1 from audit_log r where r.event_id = ? and"
+                + " r.payload is not null and not exists (select 1 from request_erasure e where"
+                + " e.request_id = ? and (e.tenant_id is null or r.tenant_id is null"
+                + " or ?::text is null or e.tenant_id in (r.tenant_id, ?)))) then ? end, ?,"
+                + " exists (select 1 from unfinished_flow f"
                 + " join audit_log a on a.event_id = ? and a.request_id = f.request_id"
                 + " and a.tenant_id is not distinct from ? where f.request_id = ?"
                 + " and f.kind = any(?) and greatest(f.resent_at, f.resend_started_at) >= ?))"
@@ -572,16 +577,18 @@ public final class AuditWriter {
         insert.setLong(9, event.offset());
         insert.setString(10, event.eventId());
         insert.setString(11, event.field("requestId"));
-        insert.setString(12, conflict.payload());
-        insert.setObject(13, now);
-        insert.setString(14, event.eventId());
-        insert.setString(15, tenantOf(event));
-        insert.setString(16, event.field("requestId"));
-        insert.setArray(17, connection.createArrayOf("text", resentKinds(event).toArray()));
+        insert.setString(12, tenantOf(event));
+        insert.setString(13, tenantOf(event));
+        insert.setString(14, conflict.payload());
+        insert.setObject(15, now);
+        insert.setString(16, event.eventId());
+        insert.setString(17, tenantOf(event));
+        insert.setString(18, event.field("requestId"));
+        insert.setArray(19, connection.createArrayOf("text", resentKinds(event).toArray()));
         // One cutoff: greatest() skips a null and is null only when both are, so it is at or after
         // the cutoff exactly when either time is, as "resent_at >= ? or resend_started_at >= ?"
         // (the same cutoff bound twice) was; AuditWriterITCase.shouldMarkAfterResendByEitherTime.
-        insert.setObject(18, time(clock.instant().minus(resendQuiet)));
+        insert.setObject(20, time(clock.instant().minus(resendQuiet)));
         try (ResultSet rs = insert.executeQuery()) {
           if (rs.next()) {
             kept.add(new Kept(conflict, rs.getBoolean(1)));

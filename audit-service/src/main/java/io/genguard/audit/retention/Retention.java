@@ -2035,7 +2035,10 @@ public final class Retention {
                     // its records of chain version 1 keep their content and their query rows,
                     // so it would be found, and erased again with new records, by every call.
                     + " having not exists (select 1 from request_erasure e"
-                    + " where e.request_id = found.request_id)"
+                    + " where e.request_id = found.request_id"
+                    // The tenant's erasure, or one of every tenant: another tenant's (a note per
+                    // tenant scope, V39) left out what this tenant had not erased yet.
+                    + " and (e.tenant_id is null or e.tenant_id = ?))"
                     + " or exists (select 1 from audit_log a where a.request_id = found.request_id"
                     + " and a.payload is not null and a.chain_version >= 2"
                     // The tenant's: another tenant's records under the id are not its to erase.
@@ -2050,8 +2053,9 @@ public final class Retention {
         query.setString(3 * i + 3, attributeValue);
       }
       query.setString(10, tenant);
-      query.setArray(11, connection.createArrayOf("text", PIPELINE_EVENTS.toArray()));
-      query.setInt(12, MAX_SUBJECT_REQUESTS + 1);
+      query.setString(11, tenant);
+      query.setArray(12, connection.createArrayOf("text", PIPELINE_EVENTS.toArray()));
+      query.setInt(13, MAX_SUBJECT_REQUESTS + 1);
       try (ResultSet rs = query.executeQuery()) {
         while (rs.next()) {
           requestIds.add(rs.getString(1));

@@ -1043,10 +1043,15 @@ public final class UnfinishedFlows {
   /**
    * Whether a flow's request was erased (a column of a select from {@code unfinished_flow f}): its
    * records' content is not sent again, also where the chain still holds it (records of chain
-   * version 1, or one that arrived after the erasure and waits for its follow-up).
+   * version 1, or one that arrived after the erasure and waits for its follow-up). A note of one
+   * tenant's erasure (a data subject's, one note per tenant scope since V39) covers that tenant's
+   * flow only; a note naming no tenant counts for every flow, and any note for a flow of none.
+   * Matching the request id alone made one tenant's subject erasure refuse another tenant's resend
+   * of its own request under the id (reported by the fifty-second session's review).
    */
   private static final String ERASED =
-      " exists (select 1 from request_erasure e where e.request_id = f.request_id)";
+      " exists (select 1 from request_erasure e where e.request_id = f.request_id and (e.tenant_id"
+          + " is null or f.tenant_id is null or e.tenant_id = f.tenant_id))";
 
   /**
    * An open flow's event id, kind, tenant, the payload of its record (null when removed) and

@@ -887,6 +887,44 @@ class AuditWriterITCase {
   }
 
   /**
+   * A request id erased for one tenant only (a data subject erasure notes its tenant's scope, V39)
+   * keeps another tenant's conflicting content under the id: any note of the request id used to
+   * drop it, though nothing of that tenant was erased (reported by the fifty-second session's
+   * review). The conflict's own tenant's note, or one of every tenant, still drops it.
+   */
+  @Test
+  void shouldKeepAConflictsPayloadWhenOnlyAnotherTenantsErasureOfTheIdWasNoted() throws Exception {
+    Map<String, String> notes = Map.of("scoped-other", "beta", "scoped-own", "acme");
+    Map<String, String> payloads = new TreeMap<>();
+    for (Map.Entry<String, String> note : notes.entrySet()) {
+      Scenario s = Scenario.of(note.getKey(), "acme", Decision.RELEASE, NOW);
+      GenerationOutput genuine = AuditEvents.output(s);
+      GenerationOutput forged = GenerationOutput.newBuilder(genuine).setText("forged text").build();
+      writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), forged)));
+      try (Connection connection = database.dataSource().getConnection();
+          PreparedStatement insert =
+              connection.prepareStatement(
+                  "insert into request_erasure (request_id, tenant_id, erased_at)"
+                      + " values (?, ?, now())")) {
+        insert.setString(1, note.getKey());
+        insert.setString(2, note.getValue());
+        insert.executeUpdate();
+      }
+      writer.write(List.of(AuditEvents.incoming(Topics.GENERATION_OUTPUTS.name(), genuine)));
+      payloads.put(
+          note.getKey(),
+          string(
+              "select coalesce(payload, 'none') from event_id_conflict where event_id = '"
+                  + genuine.getEventId()
+                  + "'"));
+    }
+    assertThat(payloads.get("scoped-other"))
+        .as("acme's conflict under an id only beta's erasure noted")
+        .isNotEqualTo("none");
+    assertThat(payloads.get("scoped-own")).as("acme's own erasure noted").isEqualTo("none");
+  }
+
+  /**
    * An erasure tombstones a record and empties event_id_conflict's payloads under the chain lock;
    * other content under that record's id read meanwhile used to be checked against the record
    * before the erasure committed, and kept with its payload, which then stayed after the erasure.

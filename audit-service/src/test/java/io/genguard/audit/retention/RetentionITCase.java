@@ -1023,6 +1023,37 @@ class RetentionITCase {
     }
   }
 
+  /**
+   * A request of chain version 1 (nothing of it with content to remove) is still found by its
+   * tenant's subject erasure when only another tenant's erasure of the id was noted (one note per
+   * tenant scope since V39): any note of the id left it out, so its erasure, the gate's notice and
+   * the takedown for acme were never made (reported by the fifty-second session's review).
+   */
+  @Test
+  void shouldFindARequestOfChainVersionOneWhoseIdOnlyAnotherTenantsErasureNoted() throws Exception {
+    AuditWriter writer =
+        new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC));
+    writer.write(
+        withAttributes(
+            AuditEvents.story(Scenario.of("v1-noted", "acme", Decision.RELEASE, RECENTLY)),
+            Map.of("userId", "u-7")));
+    execute(
+        "update audit_log set chain_version = 1, payload_sha256 = null"
+            + " where request_id = 'v1-noted'");
+    execute(
+        "insert into request_erasure (request_id, tenant_id, erased_at)"
+            + " values ('v1-noted', 'beta', now())");
+    Retention retention = retention(0);
+
+    assertThat(retention.eraseSubject("acme", "userId", "u-7", "DSR-2026-700", ADMIN).erased())
+        .as("beta's note is not acme's erasure")
+        .extracting(Retention.Erased::requestId)
+        .containsExactly("v1-noted");
+    assertThat(retention.eraseSubject("acme", "userId", "u-7", "DSR-2026-701", ADMIN).erased())
+        .as("acme's own note now leaves it out")
+        .isEmpty();
+  }
+
   @Test
   void shouldNotFindAnErasedRequestOfChainVersionOneAgainByItsAttribute() throws Exception {
     AuditWriter writer =

@@ -1461,6 +1461,86 @@ class ComplianceUiBrowserITCase {
   }
 
   /**
+   * A reviewer who moves to another page while one of the page's polls of the request's story is on
+   * its way, after the gate acted: the answer is not drawn over the page the reviewer moved to (the
+   * fifty-second session's review, finding 2). {@code api()} leaves such a read unanswered, and
+   * {@code awaitGate} checks the page after each poll too: with both removed, the request's detail
+   * replaced the queue (this test failed).
+   */
+  @Test
+  @Order(12)
+  void shouldNotDrawAPollOnItsWayWhenTheReviewerMovedOn() throws Exception {
+    String reviewer = audit.token(Role.REVIEWER, "polled", "rita");
+    logIn(reviewer);
+    Scenario s =
+        Scenario.of("ui-polled-" + UUID.randomUUID(), "polled", Decision.REVIEW, Instant.now());
+    audit.seed(AuditEvents.heldWithoutVerdict(s));
+    browser.get(audit.baseUrl() + "/ui/#/requests/" + s.requestId());
+    assertThat(visible(By.id("hold-basis")).getText()).isEqualTo("NO VERDICT (timed out)");
+    // From now on each read of the request's story answers 1.5 s late; window.__pending counts
+    // those on their way, window.__startedAt is when the last one was asked for.
+    JavascriptExecutor page = (JavascriptExecutor) browser;
+    page.executeScript(
+        "const story = arguments[0];"
+            + " window.__polledFetch = window.__polledFetch || window.fetch;"
+            + " window.__pending = 0; window.__startedAt = 0;"
+            + " window.fetch = (url, init) => {"
+            + "   if ((init && init.method && init.method !== 'GET')"
+            + "       || !String(url).includes(story)) return window.__polledFetch(url, init);"
+            + "   window.__pending++; window.__startedAt = Date.now();"
+            + "   return new Promise(r => setTimeout(r, 1500))"
+            + "     .then(() => window.__polledFetch(url, init))"
+            + "     .finally(() => { window.__pending--; });"
+            + " };",
+        "/api/v1/requests/" + s.requestId());
+    browser.findElement(By.id("approve-button")).click();
+    waiting()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("review-message"), "Approved; waiting for the release gate"));
+    String reviewId =
+        RunningAuditService.json(audit.get("/api/v1/reviews/" + s.requestId(), reviewer))
+            .path("reviewId")
+            .asText();
+    audit.seed(
+        List.of(
+            AuditEvents.incoming(
+                Topics.CONTENT_RELEASED.name(),
+                AuditEvents.gateOutcome(
+                    s, GateOutcome.RELEASED, GateBasis.REVIEW, reviewId, Instant.now()))));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                RunningAuditService.json(audit.get("/api/v1/requests/" + s.requestId(), reviewer))
+                    .path("status")
+                    .asText()
+                    .equals("RELEASED"));
+    // A poll asked for after the gate's outcome was recorded, still on its way: the reviewer moves.
+    long recorded = ((Number) page.executeScript("return Date.now();")).longValue();
+    waiting()
+        .until(
+            driver ->
+                (Boolean)
+                    page.executeScript(
+                        "return window.__pending > 0 && window.__startedAt > arguments[0];",
+                        recorded));
+    page.executeScript("location.hash = '#/queue';");
+    visible(By.id("queue-table"));
+    waiting().until(driver -> (Boolean) page.executeScript("return window.__pending === 0;"));
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                !browser.findElements(By.id("queue-table")).isEmpty()
+                    && browser.findElements(By.id("gate-notice")).isEmpty());
+    assertThat(browser.getCurrentUrl()).endsWith("#/queue");
+    assertThat(browser.findElements(By.id("review-panel"))).isEmpty();
+    page.executeScript("window.fetch = window.__polledFetch;");
+  }
+
+  /**
    * Other content read under a recorded event's id (event_id_conflict): the search form had no
    * control for the API's {@code eventIdConflict} filter and the results no flag, and the story's
    * section had no browser test. The filter finds the requests with a conflict, or only those no

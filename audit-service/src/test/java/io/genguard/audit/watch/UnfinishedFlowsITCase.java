@@ -962,10 +962,9 @@ class UnfinishedFlowsITCase {
    * is noted per tenant scope, and the review outbox reads the scopes (ERASURE_SCOPES), but a flow
    * still counts as erased when any note of its request id exists: a data subject erasure of beta's
    * records under an id acme uses too makes acme's own unanswered request, whose content is still
-   * there, impossible to resend (409 "was erased"; a bulk resend skips it as erased). Fails until
-   * UnfinishedFlows.ERASED matches the note's tenant: remove {@code @Disabled} to see it.
+   * there, impossible to resend (409 "was erased"; a bulk resend skips it as erased). Failed (409)
+   * until UnfinishedFlows.ERASED matched the note's tenant. acme's own note still refuses it.
    */
-  @org.junit.jupiter.api.Disabled("review finding: fails until ERASED reads the note's tenant")
   @Test
   void reviewAnotherTenantsFlowIsNotErasedByASubjectErasureOfTheOther() throws Exception {
     Scenario acme = Scenario.of("shared-flow", "acme", Decision.RELEASE, START);
@@ -992,6 +991,16 @@ class UnfinishedFlowsITCase {
     Sent sent = new Sent();
     flows.resend("shared-flow", Kind.NO_ANSWER, ADMIN, sent);
     assertThat(sent.requests).extracting(GenerationRequest::getTenantId).containsExactly("acme");
+
+    try (Connection connection = database.dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.executeUpdate(
+          "insert into request_erasure (request_id, tenant_id, erased_at)"
+              + " values ('shared-flow', 'acme', now())");
+    }
+    assertThatThrownBy(() -> flows.resend("shared-flow", Kind.NO_ANSWER, ADMIN, new Sent()))
+        .isInstanceOf(ConflictException.class)
+        .hasMessageContaining("was erased");
   }
 
   @Test

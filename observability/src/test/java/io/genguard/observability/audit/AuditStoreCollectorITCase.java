@@ -1378,7 +1378,6 @@ class AuditStoreCollectorITCase {
         infra.createDatabase(name), infra.jdbcUser(), infra.jdbcPassword(), 2);
   }
 
-  /** Every GenGuard counter the registry would export, by name and label set. */
   /**
    * A collector of {@code own} on {@code clock} that gives at most {@code biasSeries}
    * model-and-group pairs gauges (the other series at their usual cap).
@@ -1389,6 +1388,7 @@ class AuditStoreCollectorITCase {
         own.dataSource(), registry, clock, AuditStoreCollector.MAX_SERIES_PER_COUNTER, biasSeries);
   }
 
+  /** Every GenGuard counter the registry would export, by name and label set. */
   private static Map<String, Double> counters(MeterRegistry registry) {
     Map<String, Double> counters = new TreeMap<>();
     for (Meter meter : registry.getMeters()) {

@@ -13,6 +13,10 @@ import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.DatumReader;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -118,6 +122,66 @@ public final class EventCodec<T extends SpecificRecord> {
    *     encoded, an unknown writer schema, or a corrupt body
    */
   public T decode(byte[] bytes) {
+    return decodeWith(bytes, readers);
+  }
+
+  /**
+   * A reader of one string field of this type's events, for a caller that needs only that field
+   * (the gate's request id of a stored output): it decodes no other field's value, skipping the
+   * rest of the body (text included) without building strings or records, and accepts exactly the
+   * bytes {@link #decode} does when they are well formed, giving the value {@code decode} would.
+   *
+   * @throws IllegalArgumentException when a released schema version lacks {@code field} as a string
+   */
+  public StringField stringField(String field) {
+    return new StringField(field);
+  }
+
+  /** Reads one string field of this codec's events: see {@link #stringField}. */
+  public final class StringField {
+    private final String field;
+
+    /** A reader per released writer schema, by fingerprint; read-only after construction. */
+    private final Map<Long, GenericDatumReader<GenericRecord>> fieldReaders = new HashMap<>();
+
+    private StringField(String field) {
+      Schema projected =
+          Schema.createRecord(
+              schema.getName(),
+              null,
+              schema.getNamespace(),
+              false,
+              List.of(new Schema.Field(field, Schema.create(Schema.Type.STRING))));
+      List<Schema> writers = new ArrayList<>(history);
+      writers.add(schema);
+      for (Schema writer : writers) {
+        Schema.Field written = writer.getField(field);
+        if (written == null || written.schema().getType() != Schema.Type.STRING) {
+          throw new IllegalArgumentException(
+              type.getSimpleName()
+                  + " has no string field "
+                  + field
+                  + " in every released schema; read the whole event with decode");
+        }
+        fieldReaders.put(
+            SchemaNormalization.parsingFingerprint64(writer),
+            new GenericDatumReader<>(writer, projected, GenericData.get()));
+      }
+      this.field = field;
+    }
+
+    /**
+     * The field's value in the event {@code bytes} holds.
+     *
+     * @throws EventDecodingException as {@link #decode} does for bytes it refuses (the skipped
+     *     fields' values are not checked beyond their lengths and indexes)
+     */
+    public String read(byte[] bytes) {
+      return decodeWith(bytes, fieldReaders).get(field).toString();
+    }
+  }
+
+  private <R> R decodeWith(byte[] bytes, Map<Long, ? extends DatumReader<R>> byFingerprint) {
     String name = type.getSimpleName();
     if (bytes == null || bytes.length == 0) {
       throw new EventDecodingException("Empty payload where a " + name + " was expected");
@@ -136,7 +200,7 @@ public final class EventCodec<T extends SpecificRecord> {
                   : String.format("header bytes 0x%02X 0x%02X", bytes[0], bytes[1])));
     }
     long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    SpecificDatumReader<T> reader = readers.get(fingerprint);
+    DatumReader<R> reader = byFingerprint.get(fingerprint);
     if (reader == null) {
       throw new EventDecodingException(
           "Unknown writer schema for "
@@ -147,7 +211,7 @@ public final class EventCodec<T extends SpecificRecord> {
               + " than this consumer, or writing another type?");
     }
     BoundedDecoder body = new BoundedDecoder(bytes, HEADER_BYTES, bytes.length - HEADER_BYTES);
-    T event;
+    R event;
     try {
       event = reader.read(null, body);
     } catch (IOException | AvroRuntimeException | IllegalArgumentException e) {

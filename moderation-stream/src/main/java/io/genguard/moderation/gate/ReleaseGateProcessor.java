@@ -1008,6 +1008,14 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
     return key;
   }
 
+  /** The request id of a stored output, read without the rest of it ({@link #earlierRequests}). */
+  private static final EventCodec<GenerationOutput>.StringField OUTPUT_REQUEST_ID =
+      Topics.GENERATION_OUTPUTS.codec().stringField("requestId");
+
+  /** The request id of a stored verdict, read without the rest of it. */
+  private static final EventCodec<ModerationVerdict>.StringField VERDICT_REQUEST_ID =
+      Topics.MODERATION_VERDICTS.codec().stringField("requestId");
+
   /**
    * Whether {@code entry}, under the key format 4 gives request {@code requestId} of {@code
    * tenant}, is not that pair's but an earlier gate's entry for the request whose id is that key (a
@@ -1019,19 +1027,13 @@ final class ReleaseGateProcessor implements Processor<byte[], byte[], String, by
    * retention.
    */
   private static boolean earlierRequests(String requestId, String tenant, GateEntry entry) {
+    // Only the request id is read, not the whole event: this runs for every record whose pair has
+    // an entry, and a full decode (text included) cost about as much as the record's own decode.
     if (entry.output() != null) {
-      return !Topics.GENERATION_OUTPUTS
-          .codec()
-          .decode(entry.output())
-          .getRequestId()
-          .equals(requestId);
+      return !OUTPUT_REQUEST_ID.read(entry.output()).equals(requestId);
     }
     if (entry.verdict() != null) {
-      return !Topics.MODERATION_VERDICTS
-          .codec()
-          .decode(entry.verdict())
-          .getRequestId()
-          .equals(requestId);
+      return !VERDICT_REQUEST_ID.read(entry.verdict()).equals(requestId);
     }
     return entry.requestTenant() != null && !entry.requestTenant().equals(tenant);
   }

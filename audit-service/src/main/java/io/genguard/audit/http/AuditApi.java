@@ -432,7 +432,7 @@ public final class AuditApi implements AutoCloseable {
         HandlerType.GET,
         "/api/v1/reviews/{requestId}",
         ITEM_PARAMETERS,
-        ctx -> ctx.json(services.reviews().get(id(ctx, "requestId"), itemTenant(ctx), caller(ctx))),
+        ctx -> ctx.json(services.reviews().get(requestId(ctx), itemTenant(ctx), caller(ctx))),
         Role.REVIEWER);
     route(
         HandlerType.POST,
@@ -440,7 +440,7 @@ public final class AuditApi implements AutoCloseable {
         ITEM_PARAMETERS,
         ctx -> {
           noBody(ctx, "it claims the item named in the path");
-          ctx.json(services.reviews().claim(id(ctx, "requestId"), itemTenant(ctx), caller(ctx)));
+          ctx.json(services.reviews().claim(requestId(ctx), itemTenant(ctx), caller(ctx)));
         },
         Role.REVIEWER);
     route(
@@ -449,7 +449,7 @@ public final class AuditApi implements AutoCloseable {
         ITEM_PARAMETERS,
         ctx -> {
           noBody(ctx, "it unclaims the item named in the path");
-          ctx.json(services.reviews().unclaim(id(ctx, "requestId"), itemTenant(ctx), caller(ctx)));
+          ctx.json(services.reviews().unclaim(requestId(ctx), itemTenant(ctx), caller(ctx)));
         },
         Role.REVIEWER);
     route(
@@ -1242,7 +1242,7 @@ public final class AuditApi implements AutoCloseable {
    * the moderation models at hand (one explanation at a time: each costs up to 64 scorings).
    */
   private void explanation(Context ctx) throws SQLException {
-    String requestId = id(ctx, "requestId");
+    String requestId = requestId(ctx);
     if (services.explanations() == null) {
       error(
           ctx,
@@ -1630,7 +1630,7 @@ public final class AuditApi implements AutoCloseable {
   }
 
   private void decide(Context ctx, ReviewAction action) throws Exception {
-    String requestId = id(ctx, "requestId");
+    String requestId = requestId(ctx);
     String body = body(ctx);
     DecisionBody decision = body.isBlank() ? null : readBody(body, DecisionBody.class);
     ReviewQueue.Decided decided =
@@ -2390,7 +2390,7 @@ public final class AuditApi implements AutoCloseable {
           "kind is required: NO_ANSWER or NO_GATE_OUTCOME, e.g. {\"kind\": \"NO_ANSWER\","
               + " \"reason\": \"...\"}");
     }
-    String requestId = id(ctx, "requestId");
+    String requestId = requestId(ctx);
     UnfinishedFlows.Kind kind = UnfinishedFlows.Kind.parse(request.kind());
     String actionId = unfinishedFlows().dismiss(requestId, kind, request.reason(), caller(ctx));
     ctx.json(
@@ -2409,7 +2409,7 @@ public final class AuditApi implements AutoCloseable {
   record ResendRequest(String kind) {}
 
   private void resendUnfinished(Context ctx) throws Exception {
-    String requestId = id(ctx, "requestId");
+    String requestId = requestId(ctx);
     String body = body(ctx);
     String kind = body.isBlank() ? null : readBody(body, ResendRequest.class).kind();
     if (services.resender() == null) {
@@ -2808,7 +2808,11 @@ public final class AuditApi implements AutoCloseable {
     }
     String value = values.get(0);
     // key:value, each as long as a submission's (128 and 256 characters) and the colon.
-    int max = name.equals("attribute") ? MAX_ATTRIBUTE_PARAMETER_CHARS : MAX_PARAMETER_CHARS;
+    // A cursor: the review queue's holds a request id of up to 1,024 bytes.
+    int max =
+        name.equals("attribute")
+            ? MAX_ATTRIBUTE_PARAMETER_CHARS
+            : name.equals("cursor") ? Cursor.MAX_ENCODED : MAX_PARAMETER_CHARS;
     if (value.length() > max) {
       throw new InvalidInputException(
           "Query parameter "

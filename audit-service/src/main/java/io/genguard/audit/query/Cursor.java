@@ -21,11 +21,16 @@ import java.util.regex.Pattern;
  *     cursors from before the forty-ninth session
  */
 public record Cursor(Instant time, String id, String tenant) {
-  private static final int MAX_ENCODED = 512;
+  /**
+   * Longest cursor: the review queue's holds a request id of up to {@link RequestIds#MAX_BYTES}
+   * bytes and a tenant, in base64.
+   */
+  public static final int MAX_ENCODED = 2048;
 
   /**
-   * The form of every id the API's rows carry and its paths and parameters take: 1-128 letters,
-   * digits, '.', '_', ':' or '-', starting with a letter or digit.
+   * The form of the ids the API's rows carry and its paths and parameters take, but for request ids
+   * ({@link RequestIds}): 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or
+   * digit.
    */
   public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
 
@@ -48,7 +53,10 @@ public record Cursor(Instant time, String id, String tenant) {
     return value;
   }
 
-  /** The separator of an id and its tenant: no id or tenant has it ({@link #ID}). */
+  /**
+   * The separator of an id and its tenant: no tenant has it ({@link #ID}), so the last one is it (a
+   * request id may hold '/').
+   */
   private static final char TENANT = '/';
 
   /** A cursor of a list whose ids are unique: no tenant. */
@@ -72,7 +80,7 @@ public record Cursor(Instant time, String id, String tenant) {
   /**
    * Decodes a cursor of a list ordered by time, id and tenant (the review queue): one with a
    * tenant, or one from before the tenant was added (its tenant null); null or blank means the
-   * first page.
+   * first page. Its id is a request id, so any id {@link RequestIds} takes.
    */
   public static Cursor decodeWithTenant(String name, String encoded) {
     return decode(name, encoded, true);
@@ -99,7 +107,7 @@ public record Cursor(Instant time, String id, String tenant) {
       Instant time = Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
       String id = text.substring(colon + 1);
       String tenant = null;
-      int slash = id.indexOf(TENANT);
+      int slash = id.lastIndexOf(TENANT);
       if (withTenant && slash >= 0) {
         tenant = id.substring(slash + 1);
         id = id.substring(0, slash);
@@ -107,9 +115,11 @@ public record Cursor(Instant time, String id, String tenant) {
           throw new InvalidInputException(invalid);
         }
       }
-      // What the API's rows carry: an id of the API's form and a time PostgreSQL can compare (a
-      // NUL or a year 300000 would otherwise reach the database and come back as a 500).
-      if (!ID.matcher(id).matches() || time.isBefore(EARLIEST) || time.isAfter(LATEST)) {
+      // What the API's rows carry: an id of the API's form (the review queue's, any request id:
+      // RequestIds) and a time PostgreSQL can compare (a NUL or a year 300000 would otherwise
+      // reach the database and come back as a 500).
+      boolean rowId = withTenant ? RequestIds.whyNot(id) == null : ID.matcher(id).matches();
+      if (!rowId || time.isBefore(EARLIEST) || time.isAfter(LATEST)) {
         throw new InvalidInputException(invalid);
       }
       return new Cursor(time, id, tenant);

@@ -5,12 +5,12 @@ import io.genguard.schemas.DeadLetters;
 import java.nio.charset.StandardCharsets;
 
 /**
- * What a request id named to the takedown, erasure, story and evidence routes may be: every id the
- * audit store can hold. The generator takes any request id that is not blank and has at most {@link
- * #MAX_BYTES} bytes in UTF-8 (spaces, '/', '%', commas, other scripts), so the narrower {@link
- * Cursor#ID} rule would leave such a request's output up for good. An id PostgreSQL text cannot
- * hold (a NUL character) or that is not well-formed Unicode (a lone surrogate, which no UTF-8 event
- * carries) names no stored request and is refused, as are blank and overlong ones.
+ * What a request id named to the API's request, review and unfinished-flow routes may be: every id
+ * the audit store can hold. The generator takes any request id that is not blank and has at most
+ * {@link #MAX_BYTES} bytes in UTF-8 (spaces, '/', '%', commas, other scripts), so the narrower
+ * {@link Cursor#ID} rule would leave such a request's output up for good. An id PostgreSQL text
+ * cannot hold (a NUL character) or that is not well-formed Unicode (a lone surrogate, which no
+ * UTF-8 event carries) names no stored request and is refused, as are blank and overlong ones.
  */
 public final class RequestIds {
   /** Longest request id in UTF-8 bytes: the generator's limit (it keys every event). */

@@ -34,9 +34,31 @@ class CursorTest {
     String beforeYearOne = encoded("-62135596800000001:req-1");
     for (String bad :
         new String[] {
-          "not base64 !", forged, "MTIz", "x".repeat(600), nul, farFuture, beforeYearOne
+          "not base64 !",
+          forged,
+          "MTIz",
+          "x".repeat(Cursor.MAX_ENCODED + 1),
+          nul,
+          farFuture,
+          beforeYearOne
         }) {
       assertThatThrownBy(() -> Cursor.decode("cursor", bad))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("cursor is not a cursor this API returned");
+    }
+  }
+
+  @Test
+  void shouldCarryAnyRequestIdInTheReviewQueuesCursorAndOnlyAnIdOfTheApisFormElsewhere() {
+    Instant at = Instant.parse("2026-12-07T10:00:00.123456Z");
+    for (String id : new String[] {"a/b c", "../x/", "50% é 注文", "q".repeat(1_024)}) {
+      String cursor = new Cursor(at, id, "acme").encode();
+      assertThat(Cursor.decodeWithTenant("cursor", cursor)).isEqualTo(new Cursor(at, id, "acme"));
+      assertThatThrownBy(() -> Cursor.decode("cursor", new Cursor(at, id).encode()))
+          .isInstanceOf(InvalidInputException.class);
+    }
+    for (String bad : new String[] {"1:a\u0000b/acme", "1: /acme", "1:a/ac me"}) {
+      assertThatThrownBy(() -> Cursor.decodeWithTenant("cursor", encoded(bad)))
           .isInstanceOf(InvalidInputException.class)
           .hasMessageContaining("cursor is not a cursor this API returned");
     }

@@ -73,7 +73,6 @@ import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.security.RouteRole;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -2753,43 +2752,8 @@ public final class AuditApi implements AutoCloseable {
               + "; percent-encode the"
               + " request id's '/' as %2F");
     }
-    return RequestIds.require("requestId", percentDecoded(raw[at]));
-  }
-
-  /**
-   * A path segment percent-decoded as UTF-8, strictly: a '%' not followed by two hex digits, or
-   * bytes that are not UTF-8, are refused rather than read as something else.
-   */
-  static String percentDecoded(String segment) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(segment.length());
-    for (int i = 0; i < segment.length(); i++) {
-      char c = segment.charAt(i);
-      if (c != '%') {
-        bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
-        continue;
-      }
-      int high = i + 2 < segment.length() ? Character.digit(segment.charAt(i + 1), 16) : -1;
-      int low = high < 0 ? -1 : Character.digit(segment.charAt(i + 2), 16);
-      if (low < 0) {
-        throw new InvalidInputException(
-            "requestId in the path holds a '%' not followed by two hex digits; percent-encode the"
-                + " id as UTF-8 (a '%' itself is %25)");
-      }
-      bytes.write(high * 16 + low);
-      i += 2;
-    }
-    try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes.toByteArray()))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new InvalidInputException(
-          "requestId in the path is not percent-encoded UTF-8; encode the id's UTF-8 bytes, e.g."
-              + " caf%C3%A9 for café");
-    }
+    return RequestIds.require(
+        "requestId", QueryParameters.percentDecoded("requestId in the path", raw[at], false));
   }
 
   /** A query parameter, null when absent or blank; rejects overlong values and repeats. */

@@ -72,6 +72,16 @@ final class QueryParameters {
     if (encoded.indexOf('%') < 0) {
       return encoded.replace('+', ' ');
     }
+    return percentDecoded(what, encoded, true);
+  }
+
+  /**
+   * {@code encoded} percent-decoded, strictly: a '%' not followed by two hex digits, or escapes
+   * whose bytes are not UTF-8, are refused ({@code what} names the text in the error) rather than
+   * read as something else; '+' is a space where {@code plusIsSpace} (a query), itself otherwise (a
+   * path segment).
+   */
+  static String percentDecoded(String what, String encoded, boolean plusIsSpace) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(encoded.length());
     for (int i = 0; i < encoded.length(); i++) {
       if (encoded.charAt(i) == '%') {
@@ -89,7 +99,9 @@ final class QueryParameters {
       } else {
         int end = encoded.indexOf('%', i);
         end = end < 0 ? encoded.length() : end;
-        byte[] utf8 = encoded.substring(i, end).replace('+', ' ').getBytes(StandardCharsets.UTF_8);
+        String plain = encoded.substring(i, end);
+        byte[] utf8 =
+            (plusIsSpace ? plain.replace('+', ' ') : plain).getBytes(StandardCharsets.UTF_8);
         bytes.write(utf8, 0, utf8.length);
         i = end - 1;
       }
@@ -103,7 +115,9 @@ final class QueryParameters {
           .toString();
     } catch (CharacterCodingException e) {
       throw new InvalidInputException(
-          what + " is percent-encoded bytes that are not UTF-8; encode the text as UTF-8");
+          what
+              + " is not percent-encoded UTF-8: its escapes' bytes are not UTF-8; encode the text's"
+              + " UTF-8 bytes, e.g. caf%C3%A9 for caf\u00e9");
     }
   }
 

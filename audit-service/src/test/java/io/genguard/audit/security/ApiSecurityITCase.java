@@ -595,8 +595,10 @@ class ApiSecurityITCase {
     assertThat(longParameter.statusCode()).isEqualTo(400);
     assertThat(json(longParameter).path("error").asText())
         .contains("group has 300 characters; the limit is 256");
-    HttpResponse<String> longId = audit.get("/api/v1/requests/" + "r".repeat(200), acmeReviewer);
+    // A request id is any text of at most 1,024 UTF-8 bytes (RequestIds), as the generator's.
+    HttpResponse<String> longId = audit.get("/api/v1/requests/" + "r".repeat(1_025), acmeReviewer);
     assertThat(longId.statusCode()).isEqualTo(400);
+    assertThat(json(longId).path("error").asText()).contains("has 1025 bytes in UTF-8");
     HttpResponse<String> hugeHeader =
         audit.send(
             audit

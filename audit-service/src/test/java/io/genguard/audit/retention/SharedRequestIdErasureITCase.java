@@ -80,24 +80,11 @@ class SharedRequestIdErasureITCase {
                 .setAttributes(Map.of("userId", "u-1", "source", "app"))
                 .build()));
     writer.write(story);
-    Scenario beta =
+    writeOutputUnderTheRequestId(
         Scenario.of(REQUEST, "beta", Decision.REVIEW, RECENTLY.plusSeconds(5))
-            .withText("Beta's own output.");
-    writer.write(
-        List.of(
-            AuditEvents.incoming(
-                Topics.GENERATION_OUTPUTS.name(),
-                GenerationOutput.newBuilder(AuditEvents.output(beta))
-                    .setEventId(EventIds.nameBased("output-event", REQUEST, "beta"))
-                    .setOutputId(BETA_OUTPUT)
-                    .build()),
-            AuditEvents.incoming(
-                Topics.MODERATION_VERDICTS.name(),
-                ModerationVerdict.newBuilder(AuditEvents.verdict(beta))
-                    .setEventId(EventIds.nameBased("verdict-event", REQUEST, "beta"))
-                    .setVerdictId(BETA_VERDICT)
-                    .setOutputId(BETA_OUTPUT)
-                    .build())));
+            .withText("Beta's own output."),
+        BETA_OUTPUT,
+        BETA_VERDICT);
   }
 
   @AfterEach
@@ -432,25 +419,36 @@ class SharedRequestIdErasureITCase {
 
   /** Gamma's output and verdict ({@link #GAMMA_VERDICT}) under the shared request id. */
   private void writeGammasOutputUnderTheRequestId() throws Exception {
-    Scenario gamma =
+    writeOutputUnderTheRequestId(
         Scenario.of(REQUEST, "gamma", Decision.REVIEW, RECENTLY.plusSeconds(9))
-            .withText("Gamma's own output.");
-    String output = EventIds.nameBased("output", REQUEST, "gamma");
+            .withText("Gamma's own output."),
+        EventIds.nameBased("output", REQUEST, "gamma"),
+        GAMMA_VERDICT);
+  }
+
+  /**
+   * The scenario tenant's output and verdict under the shared request id, with the ids given (the
+   * event ids named after the request and tenant).
+   */
+  private void writeOutputUnderTheRequestId(Scenario scenario, String outputId, String verdictId)
+      throws Exception {
     new AuditWriter(database.dataSource(), Clock.fixed(RECENTLY, ZoneOffset.UTC))
         .write(
             List.of(
                 AuditEvents.incoming(
                     Topics.GENERATION_OUTPUTS.name(),
-                    GenerationOutput.newBuilder(AuditEvents.output(gamma))
-                        .setEventId(EventIds.nameBased("output-event", REQUEST, "gamma"))
-                        .setOutputId(output)
+                    GenerationOutput.newBuilder(AuditEvents.output(scenario))
+                        .setEventId(
+                            EventIds.nameBased("output-event", REQUEST, scenario.tenantId()))
+                        .setOutputId(outputId)
                         .build()),
                 AuditEvents.incoming(
                     Topics.MODERATION_VERDICTS.name(),
-                    ModerationVerdict.newBuilder(AuditEvents.verdict(gamma))
-                        .setEventId(EventIds.nameBased("verdict-event", REQUEST, "gamma"))
-                        .setVerdictId(GAMMA_VERDICT)
-                        .setOutputId(output)
+                    ModerationVerdict.newBuilder(AuditEvents.verdict(scenario))
+                        .setEventId(
+                            EventIds.nameBased("verdict-event", REQUEST, scenario.tenantId()))
+                        .setVerdictId(verdictId)
+                        .setOutputId(outputId)
                         .build())));
   }
 
